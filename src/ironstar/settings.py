@@ -1,0 +1,83 @@
+"""Typed settings, read once at start-up from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from dotenv import dotenv_values
+
+PREFIX = "IRONSTAR_"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("data")
+    # Dev mode: unhashed assets with no-store, live reload, readable logs, no Secure cookies.
+    dev: bool = False
+    # Expose /test for the Datastar SDK conformance suite.
+    sdk_test: bool = False
+    log_level: str = "info"
+    log_json: bool | None = None
+    # A 2xx means the event survived power loss (synchronous=FULL); off trades that for speed.
+    durable: bool = True
+    max_body_bytes: int = 1024 * 1024
+    heartbeat_seconds: float = 15.0
+    # Per-subscriber SSE buffer, in messages; a subscriber that falls behind catches up from the store.
+    stream_queue_size: int = 64
+    session_ttl_seconds: int = 14 * 24 * 3600
+    # Allowed extra origins for commands (besides the request's own host), comma separated.
+    trusted_origins: tuple[str, ...] = ()
+    static_root: Path = PACKAGE_DIR / "static"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return not self.dev
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "ironstar.sqlite3"
+
+    @property
+    def analytics_path(self) -> Path:
+        return self.data_dir / "analytics.duckdb"
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.static_root / ("dev" if self.dev else "dist")
+
+    @property
+    def json_logs(self) -> bool:
+        return (not self.dev) if self.log_json is None else self.log_json
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    env_file: Path | None = Path(".env"),
+    **overrides: Any,
+) -> Settings:
+    """Merge `.env`, then the environment, then explicit overrides (CLI flags) into `Settings`."""
+    raw: dict[str, Any] = {}
+    if env_file is not None and env_file.is_file():
+        raw.update(_strip_prefix(dotenv_values(env_file)))
+    raw.update(_strip_prefix(os.environ if environ is None else environ))
+    if "trusted_origins" in raw and isinstance(raw["trusted_origins"], str):
+        raw["trusted_origins"] = [o.strip() for o in raw["trusted_origins"].split(",") if o.strip()]
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SystemExit(f"invalid setting: {exc}") from None
+
+
+def _strip_prefix(values: Mapping[str, str | None]) -> dict[str, Any]:
+    return {
+        key.removeprefix(PREFIX).lower(): value
+        for key, value in values.items()
+        if key.startswith(PREFIX) and value is not None
+    }
