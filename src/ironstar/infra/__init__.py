@@ -1,0 +1,6 @@
+"""Adapters: event stores, bus, projections (wired together in the app factory)."""
+
+from ironstar.infra.bus import EventBus, Subscription
+from ironstar.infra.event_store import MemoryEventStore, SqliteEventStore
+
+__all__ = ["EventBus", "MemoryEventStore", "SqliteEventStore", "Subscription"]

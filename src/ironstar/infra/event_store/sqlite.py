@@ -1,0 +1,120 @@
+"""SqliteEventStore: the durable adapter (WAL, one group-committing writer, free readers).
+
+Open with `store = await SqliteEventStore.open(path, durable=True)`; the file may be
+shared with other tables (sessions, projection checkpoints): the store only owns
+`events`. Reads run inline on the calling thread, each thread on its own read-only
+connection: in WAL mode a reader sees the last committed snapshot and never waits
+for, nor blocks, the writer; a read is bounded by `limit`, so it is short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from ironstar.infra.event_store._schema import COLUMNS, connect, create_schema, to_events
+from ironstar.infra.event_store._writer import AppendRequest, Writer
+from ironstar.kernel import NewEvent, StoreClosedError, StoredEvent
+
+_STREAM = (
+    f"SELECT {COLUMNS} FROM events WHERE aggregate_type = ? AND aggregate_id = ?"
+    " AND sequence > ? ORDER BY sequence"
+)
+_ALL = f"SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
+_ALL_OF_TYPE = (
+    f"SELECT {COLUMNS} FROM events WHERE position > ? AND aggregate_type = ?"
+    " ORDER BY position LIMIT ?"
+)
+_ONE = f"SELECT {COLUMNS} FROM events WHERE position = ?"
+
+
+class SqliteEventStore:
+    """Implements the `EventStore` port on one SQLite file."""
+
+    def __init__(self, path: Path, *, durable: bool = True) -> None:
+        """Prefer `await SqliteEventStore.open(...)`; this creates the schema synchronously."""
+        self.path = path
+        self.durable = durable
+        create_schema(path)
+        self._writer = Writer(path, durable=durable)
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: Path, *, durable: bool = True) -> SqliteEventStore:
+        return await asyncio.to_thread(cls, path, durable=durable)
+
+    async def append(
+        self,
+        aggregate_type: str,
+        aggregate_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+    ) -> list[StoredEvent]:
+        if not events:
+            return []
+        loop = asyncio.get_running_loop()
+        request = AppendRequest(aggregate_type, aggregate_id, expected_version, events, loop)
+        self._writer.submit(request)
+        return await request.future
+
+    async def read_stream(
+        self, aggregate_type: str, aggregate_id: str, after_sequence: int = 0
+    ) -> list[StoredEvent]:
+        return self.read_stream_sync(aggregate_type, aggregate_id, after_sequence)
+
+    def read_stream_sync(
+        self, aggregate_type: str, aggregate_id: str, after_sequence: int = 0
+    ) -> list[StoredEvent]:
+        args = (aggregate_type, aggregate_id, after_sequence)
+        return to_events(self._reader().execute(_STREAM, args).fetchall())
+
+    async def read_all(
+        self, after_position: int = 0, limit: int = 1000, aggregate_type: str | None = None
+    ) -> list[StoredEvent]:
+        return self.read_all_sync(after_position, limit, aggregate_type)
+
+    def read_all_sync(
+        self, after_position: int = 0, limit: int = 1000, aggregate_type: str | None = None
+    ) -> list[StoredEvent]:
+        """Also for threads (rebuilds, exports) that read without an event loop."""
+        if aggregate_type is None:
+            cursor = self._reader().execute(_ALL, (after_position, limit))
+        else:
+            cursor = self._reader().execute(_ALL_OF_TYPE, (after_position, aggregate_type, limit))
+        return to_events(cursor.fetchall())
+
+    async def read_position(self, position: int) -> StoredEvent | None:
+        found = to_events(self._reader().execute(_ONE, (position,)).fetchall())
+        return found[0] if found else None
+
+    async def last_position(self) -> int:
+        row = self._reader().execute("SELECT MAX(position) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    async def close(self) -> None:
+        """Commit what is queued, stop the writer, close every connection. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        await asyncio.to_thread(self._writer.close)
+        with self._lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+
+    def _reader(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreClosedError("event store is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, durable=self.durable, readonly=True)
+            with self._lock:
+                self._readers.append(conn)
+            self._local.conn = conn
+        return conn

@@ -1,0 +1,171 @@
+"""ProjectionRunner: feeds read models in global order, exactly once per event.
+
+In-memory projections start at 0 and catch up at start-up. Checkpointed projections
+(see `SqliteProjection`) keep their position in the same transaction as their data,
+so a crash replays nothing twice and skips nothing. The runner is woken by the bus
+but reads from the store, so a missed wake-up only delays, never loses, an update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import structlog
+
+from ironstar.infra.bus import EventBus
+from ironstar.kernel import EventStore, StoredEvent
+
+log = structlog.get_logger(__name__)
+
+type Progress = Callable[[int, int], None]  # (events done, events in total)
+
+
+class Projection(Protocol):
+    """A read model. `aggregate_types=None` means every event; `position` is the last
+    position it has seen (the runner advances it past events it filtered out)."""
+
+    name: str
+    aggregate_types: frozenset[str] | None
+    position: int
+
+    def apply(self, event: StoredEvent) -> None: ...
+    def reset(self) -> None: ...
+
+
+@runtime_checkable
+class Checkpointed(Protocol):
+    """A projection that persists `position` atomically with its data."""
+
+    def commit(self, position: int) -> None: ...
+    def rollback(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildStats:
+    events: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else float("inf")
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        store: EventStore,
+        bus: EventBus,
+        projections: Iterable[Projection] = (),
+        *,
+        batch_size: int = 1000,
+    ) -> None:
+        self.store = store
+        self.bus = bus
+        self.batch_size = batch_size
+        self.projections: dict[str, Projection] = {}
+        self.failed: dict[str, BaseException] = {}
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        for projection in projections:
+            self.add(projection)
+
+    def add(self, projection: Projection) -> None:
+        if projection.name in self.projections:
+            raise ValueError(f"two projections named {projection.name!r}")
+        self.projections[projection.name] = projection
+
+    @property
+    def position(self) -> int:
+        """Every healthy projection has seen at least this position."""
+        active = [p.position for p in self._active()]
+        return min(active) if active else self.bus.position
+
+    async def start(self) -> None:
+        """Catch up (the start-up rebuild of in-memory projections), then follow the bus."""
+        await self.catch_up()
+        self._task = asyncio.create_task(self._follow(), name="projection-runner")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def wait_for(self, position: int) -> None:
+        """Return once read models have seen `position` (e.g. before answering a command).
+
+        Failed projections are not waited for; bound the wait with `asyncio.timeout`.
+        """
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.position >= position)
+
+    async def catch_up(self, progress: Progress | None = None) -> int:
+        """Feed every event after the slowest projection; return how many were read."""
+        total = max(0, await self.store.last_position() - self.position)
+        done = 0
+        while self._active():
+            batch = await self.store.read_all(self.position, self.batch_size)
+            if not batch:
+                break
+            self._feed(batch)
+            done += len(batch)
+            if progress is not None:
+                progress(done, max(total, done))
+            await self._notify()
+        return done
+
+    async def rebuild(
+        self, name: str | None = None, progress: Progress | None = None
+    ) -> RebuildStats:
+        """Reset one projection (or all) and replay the whole log into it."""
+        chosen = [self.projections[name]] if name else list(self.projections.values())
+        for projection in chosen:
+            projection.reset()
+            self.failed.pop(projection.name, None)
+        started = time.perf_counter()
+        done = await self.catch_up(progress)
+        return RebuildStats(done, time.perf_counter() - started)
+
+    async def _follow(self) -> None:
+        async with self.bus.subscribe() as subscription:
+            while True:
+                await subscription.wait(self.position)
+                await self.catch_up()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _active(self) -> list[Projection]:
+        return [p for p in self.projections.values() if p.name not in self.failed]
+
+    def _feed(self, batch: Sequence[StoredEvent]) -> None:
+        last = batch[-1].position
+        for projection in self._active():
+            try:
+                _apply(projection, batch)
+            except Exception as exc:
+                self._fail(projection, exc)
+                continue
+            if isinstance(projection, Checkpointed):
+                projection.commit(last)
+            projection.position = last
+
+    def _fail(self, projection: Projection, exc: Exception) -> None:
+        if isinstance(projection, Checkpointed):
+            projection.rollback()
+        self.failed[projection.name] = exc
+        log.error("projection.failed", projection=projection.name, exc_info=exc)
+
+
+def _apply(projection: Projection, batch: Sequence[StoredEvent]) -> None:
+    after, types, apply = projection.position, projection.aggregate_types, projection.apply
+    for event in batch:
+        if event.position > after and (types is None or event.aggregate_type in types):
+            apply(event)

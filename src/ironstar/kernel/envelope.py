@@ -1,0 +1,33 @@
+"""The event envelope: what goes into the store and what comes back out."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """An event to append; the store assigns position, sequence and timestamp."""
+
+    event_id: str
+    event_type: str
+    event_version: int
+    payload: bytes  # raw JSON
+    metadata: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class StoredEvent(msgspec.Struct, frozen=True):
+    """A committed event; `position` is the global order (and the SSE `id:`).
+
+    Positional fields in this order (adapters build millions of these per second).
+    """
+
+    position: int
+    event_id: str
+    aggregate_type: str
+    aggregate_id: str
+    sequence: int
+    event_type: str
+    event_version: int
+    payload: bytes  # raw JSON, decoded lazily by an EventCodec
+    metadata: dict[str, str]
+    created_at: str  # ISO-8601 UTC

@@ -1,0 +1,113 @@
+"""Upcasters: turn stored old event versions into the current ones, checked at start-up.
+
+An upcaster maps the JSON object of `(event_type, from_version)` to the object of the
+next version (or of a renamed type), or to `None` to drop a deprecated event. Chains
+are resolved once at construction: a gap, a cycle or a chain that does not reach a
+current event class raises `UpcasterChainError` before the app serves anything.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Union, get_args, get_origin
+
+import msgspec
+
+from ironstar.kernel.errors import UpcasterChainError
+
+type Payload = dict[str, Any]
+type UpcastFn = Callable[[Payload], Payload | None]
+type Key = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Upcaster:
+    """One step: `(event_type, from_version)` → `(to_type or event_type, to_version or +1)`."""
+
+    event_type: str
+    from_version: int
+    fn: UpcastFn
+    to_type: str | None = None
+    to_version: int | None = None
+
+    @property
+    def source(self) -> Key:
+        return (self.event_type, self.from_version)
+
+    @property
+    def target(self) -> Key:
+        to_version = self.from_version + 1 if self.to_version is None else self.to_version
+        return (self.to_type or self.event_type, to_version)
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """A resolved chain: apply `fns` in order, then decode as `target`."""
+
+    fns: tuple[UpcastFn, ...]
+    target: Key
+
+
+def event_classes(event_types: Any) -> list[type[msgspec.Struct]]:
+    """The Struct classes of a tagged union (`A | B`, `Union[A, B]`) or of one class."""
+    if get_origin(event_types) in (Union, types.UnionType):
+        return [cls for arg in get_args(event_types) for cls in event_classes(arg)]
+    if isinstance(event_types, types.UnionType):
+        return [cls for arg in get_args(event_types) for cls in event_classes(arg)]
+    return [event_types]
+
+
+def event_type_of(cls: type[msgspec.Struct]) -> str:
+    """The stored `event_type`: the msgspec tag, which defaults to the class name."""
+    tag = cls.__struct_config__.tag
+    if not isinstance(tag, str):
+        raise TypeError(f"{cls.__name__} must be a Struct with tag=True (a string tag)")
+    return tag
+
+
+def event_version_of(cls: type[msgspec.Struct]) -> int:
+    """The current version: a `ClassVar[int]` named `event_version`, default 1."""
+    return int(getattr(cls, "event_version", 1))
+
+
+class Upcasters:
+    """A validated registry of upcaster chains keyed by `(event_type, version)`."""
+
+    def __init__(self, event_types: Iterable[Any], steps: Iterable[Upcaster] = ()) -> None:
+        classes = [cls for union in event_types for cls in event_classes(union)]
+        self.current: set[Key] = {(event_type_of(c), event_version_of(c)) for c in classes}
+        self._steps: dict[Key, Upcaster] = {}
+        for step in steps:
+            if step.source in self._steps:
+                raise UpcasterChainError(f"two upcasters for {step.source}")
+            if step.source in self.current:
+                raise UpcasterChainError(f"upcaster from current version {step.source}")
+            self._steps[step.source] = step
+        self._check_no_gap_below_current()
+        self.chains: dict[Key, Chain] = {key: self._resolve(key) for key in self._steps}
+
+    def _check_no_gap_below_current(self) -> None:
+        for event_type, version in self.current:
+            if version > 1 and (event_type, version - 1) not in self._steps:
+                raise UpcasterChainError(
+                    f"{event_type} is at version {version} but no upcaster from {version - 1}"
+                )
+
+    def _resolve(self, key: Key) -> Chain:
+        fns: list[UpcastFn] = []
+        seen: set[Key] = set()
+        while key not in self.current:
+            if key in seen:
+                raise UpcasterChainError(f"upcaster cycle through {key}")
+            step = self._steps.get(key)
+            if step is None:
+                raise UpcasterChainError(f"upcaster chain gap: nothing upcasts {key}")
+            seen.add(key)
+            fns.append(step.fn)
+            key = step.target
+        return Chain(tuple(fns), key)
+
+    def chain(self, event_type: str, version: int) -> Chain | None:
+        return self.chains.get((event_type, version))

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from ironstar.infra import SqliteEventStore
+from ironstar.kernel import EventStore
+from tests.infra.store_contract import StoreContract, new
+
+
+class TestSqliteEventStore(StoreContract):
+    @pytest.fixture(autouse=True)
+    def _tmp(self, tmp_path: Path) -> None:
+        self.path = tmp_path / "events.db"
+
+    async def make_store(self) -> EventStore:
+        return await SqliteEventStore.open(self.path)
+
+    async def corrupt(self, store: EventStore, position: int) -> None:
+        with closing(sqlite3.connect(self.path, isolation_level=None)) as conn:
+            conn.execute("UPDATE events SET payload = '{not json' WHERE position = ?", (position,))
+
+
+async def test_events_survive_closing_and_reopening_the_file(tmp_path: Path) -> None:
+    store = await SqliteEventStore.open(tmp_path / "e.db")
+    stored = await store.append("counter", "a", 0, [new(1), new(2)])
+    await store.close()
+    reopened = await SqliteEventStore.open(tmp_path / "e.db")
+    assert await reopened.read_stream("counter", "a") == stored
+    await reopened.close()
+
+
+async def test_positions_are_never_reused_after_the_last_event_is_deleted(tmp_path: Path) -> None:
+    store = await SqliteEventStore.open(tmp_path / "e.db")
+    await store.append("counter", "a", 0, [new(), new()])
+    with closing(sqlite3.connect(tmp_path / "e.db", isolation_level=None)) as conn:
+        conn.execute("DELETE FROM events WHERE position = 2")
+    stored = await store.append("counter", "b", 0, [new()])
+    assert stored[0].position == 3
+    await store.close()
+
+
+async def test_the_store_shares_its_file_with_other_tables(tmp_path: Path) -> None:
+    path = tmp_path / "e.db"
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY)")
+    store = await SqliteEventStore.open(path)
+    assert store.path == path
+    await store.append("counter", "a", 0, [new()])
+    await store.close()

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ironstar.infra import MemoryEventStore
+from ironstar.kernel import (
+    CommandHandler,
+    ConcurrencyError,
+    MemorySnapshotStore,
+    NewEvent,
+    Snapshot,
+    StoredEvent,
+)
+from tests.kernel.counter import Add, Close, CounterClosedError, CounterState, counter
+
+
+async def test_handling_a_command_appends_its_events_and_wakes_the_bus() -> None:
+    woken: list[int] = []
+    handler = CommandHandler(MemoryEventStore(), on_committed=woken.append)
+    stored = await handler.handle(counter, "c1", Add(5), metadata={"session": "s"})
+    assert [(e.event_type, e.sequence, e.metadata) for e in stored] == [
+        ("Added", 1, {"session": "s"})
+    ]
+    assert woken == [1]
+    assert await handler.load(counter, "c1") == (CounterState(total=5), 1)
+
+
+async def test_a_refused_command_appends_nothing() -> None:
+    store = MemoryEventStore()
+    handler = CommandHandler(store)
+    await handler.handle(counter, "c1", Close())
+    with pytest.raises(CounterClosedError):
+        await handler.handle(counter, "c1", Add(1))
+    assert await store.last_position() == 1
+
+
+async def test_concurrent_commands_on_one_aggregate_are_retried_until_all_commit() -> None:
+    handler = CommandHandler(MemoryEventStore(), max_attempts=100)
+    await asyncio.gather(*(handler.handle(counter, "hot", Add(1)) for _ in range(64)))
+    assert await handler.load(counter, "hot") == (CounterState(total=64), 64)
+
+
+class _AlwaysConflicting(MemoryEventStore):
+    async def append(
+        self, aggregate_type: str, aggregate_id: str, expected_version: int, events: object
+    ) -> list[StoredEvent]:
+        raise ConcurrencyError(aggregate_type, aggregate_id, expected_version, 99)
+
+
+async def test_retries_on_conflict_are_bounded() -> None:
+    handler = CommandHandler(_AlwaysConflicting(), max_attempts=3)
+    with pytest.raises(ConcurrencyError):
+        await handler.handle(counter, "c", Add(1))
+
+
+async def test_a_snapshot_replaces_the_replay_of_the_events_it_covers() -> None:
+    snapshots = MemorySnapshotStore()
+    handler = CommandHandler(MemoryEventStore(), snapshots=snapshots, snapshot_every=3)
+    for _ in range(4):
+        await handler.handle(counter, "c", Add(1))
+    snap = await snapshots.get("counter", "c")
+    assert snap is not None
+    assert snap.sequence == 3
+    assert await handler.load(counter, "c") == (CounterState(total=4), 4)
+
+
+async def test_a_snapshot_from_another_decider_version_is_ignored() -> None:
+    snapshots = MemorySnapshotStore()
+    store = MemoryEventStore()
+    stale = Snapshot(
+        aggregate_type="counter", aggregate_id="c", decider_version=0, sequence=0,
+        state=b'{"total":1000,"closed":false}',
+    )  # fmt: skip
+    await snapshots.put(stale)
+    event = NewEvent(event_id="e1", event_type="Added", event_version=1, payload=b'{"amount":2}')
+    await store.append("counter", "c", 0, [event])
+    handler = CommandHandler(store, snapshots=snapshots)
+    assert await handler.load(counter, "c") == (CounterState(total=2), 1)
