@@ -25,6 +25,7 @@ from htpy import (
     ul,
 )
 from ironstar.web.assets import Assets
+from ironstar.web.dev_reload import reload_attributes
 from ironstar.web.icons import icon
 
 DATASTAR_ENTRY = "vendor/datastar.js"
@@ -64,7 +65,7 @@ class Layout:
     ) -> Element:
         return html(lang="en")[
             self._head(page_title, entries),
-            body(**(body_attrs or {}))[
+            body({**(reload_attributes() if self.dev else {}), **(body_attrs or {})})[
                 a(".skip-link", href="#content")["Skip to content"],
                 self._header(current_path),
                 main("#content.page", tabindex="-1")[content],

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from ironstar.web.sse import SSE, SignalsError, read_signals_strict, sse_response
+from ironstar.web.sse import SSE, read_signals_strict, sse_response
 
 
 class TestCaseError(ValueError):
@@ -27,7 +27,7 @@ async def sdk_test(request: Request) -> Response:
     try:
         signals = await read_signals_strict(request)
         events = list(_events(signals))
-    except (SignalsError, TestCaseError) as exc:
+    except ValueError as exc:  # SignalsError, TestCaseError, or a CR/LF in a field
         return PlainTextResponse(str(exc), status_code=400)
     return sse_response(events)
 

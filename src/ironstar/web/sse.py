@@ -8,10 +8,9 @@ signals strictly: malformed JSON is the caller's 400, never a 500.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, override
+from typing import Any
 
 import msgspec
-from datastar_py import consts
 from datastar_py.sse import DatastarEvent, ServerSentEventGenerator
 from datastar_py.starlette import DatastarResponse
 from starlette.requests import Request
@@ -24,23 +23,36 @@ class SignalsError(ValueError):
 
 
 class SSE(ServerSentEventGenerator):
-    """datastar-py's generator with every line checked for CR/LF before it is sent."""
+    """datastar-py's generator, refusing line breaks in the fields it does not split.
+
+    Element, signal and script text become one `data:` line per line; event ids,
+    selectors and modes are written as they are, so a CR/LF there could forge an
+    `event:`/`id:`/`data:` field. Every such argument is checked here.
+    """
 
     __slots__ = ()
 
-    @override
     @classmethod
-    def _send(
-        cls,
-        event_type: consts.EventType,
-        data_lines: list[str],
-        event_id: str | None = None,
-        retry_duration: int | None = None,
-    ) -> DatastarEvent:
-        for field in (event_id or "", *data_lines):
-            if any(ch in field for ch in _FORBIDDEN):
-                raise ValueError(f"SSE field contains a line break: {field[:40]!r}")
-        return super()._send(event_type, data_lines, event_id, retry_duration)
+    def patch_elements(cls, *args: Any, **kwargs: Any) -> DatastarEvent:  # type: ignore[override]
+        _check_fields(args[1:], kwargs, body="elements")
+        return super().patch_elements(*args, **kwargs)
+
+    @classmethod
+    def patch_signals(cls, *args: Any, **kwargs: Any) -> DatastarEvent:
+        _check_fields(args[1:], kwargs, body="signals")
+        return super().patch_signals(*args, **kwargs)
+
+    @classmethod
+    def execute_script(cls, *args: Any, **kwargs: Any) -> DatastarEvent:
+        _check_fields(args[1:], kwargs, body="script")
+        return super().execute_script(*args, **kwargs)
+
+
+def _check_fields(args: tuple[Any, ...], kwargs: dict[str, Any], *, body: str) -> None:
+    values = [*args, *(v for k, v in kwargs.items() if k != body)]
+    for value in values:
+        if isinstance(value, str) and any(ch in value for ch in _FORBIDDEN):
+            raise ValueError(f"SSE field contains a line break: {value[:40]!r}")
 
 
 async def read_signals_strict(request: Request, *, limit: int | None = None) -> dict[str, Any]:
@@ -62,5 +74,7 @@ async def read_signals_strict(request: Request, *, limit: int | None = None) -> 
     return signals
 
 
-def sse_response(events: Iterable[DatastarEvent], *, headers: dict[str, str] | None = None) -> DatastarResponse:
-    return DatastarResponse(list(events), headers=headers)
+def sse_response(
+    events: Iterable[DatastarEvent], *, status: int = 200, headers: dict[str, str] | None = None
+) -> DatastarResponse:
+    return DatastarResponse(list(events), status_code=status, headers=headers)

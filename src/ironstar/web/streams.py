@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import structlog
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from ironstar.web.compression import negotiate
@@ -34,7 +35,7 @@ class StreamHub:
     bytes_sent: int = 0
 
 
-class EventStream:
+class EventStream(Response):
     """An ASGI response streaming `text/event-stream` until the client or the server leaves."""
 
     def __init__(
@@ -44,6 +45,7 @@ class EventStream:
         *,
         headers: dict[str, str] | None = None,
     ) -> None:
+        # Response's own init is skipped: this class writes its headers itself.
         self._events = events
         self._hub = hub
         self._headers = headers or {}
