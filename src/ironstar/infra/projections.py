@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import structlog
@@ -169,3 +171,75 @@ def _apply(projection: Projection, batch: Sequence[StoredEvent]) -> None:
     for event in batch:
         if event.position > after and (types is None or event.aggregate_type in types):
             apply(event)
+
+
+CHECKPOINTS = """
+CREATE TABLE IF NOT EXISTS projection_checkpoints (
+  name     TEXT PRIMARY KEY,
+  position INTEGER NOT NULL
+);
+"""
+
+
+class SqliteProjection:
+    """Base for a persistent read model: its rows and its position commit together.
+
+    Subclasses set `name` (and `aggregate_types`) and override `setup` (create tables),
+    `handle` (write one event) and `clear` (drop data for a rebuild). Commits use
+    `synchronous=NORMAL`: a power loss may roll a projection back, but data and
+    checkpoint roll back together, and the runner replays from there.
+    """
+
+    name: str = ""
+    aggregate_types: frozenset[str] | None = None
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        for pragma in ("busy_timeout = 10000", "journal_mode = WAL", "synchronous = NORMAL"):
+            self.conn.execute(f"PRAGMA {pragma}")
+        self.conn.executescript(CHECKPOINTS)
+        self.setup(self.conn)
+        row = self.conn.execute(
+            "SELECT position FROM projection_checkpoints WHERE name = ?", (self.name,)
+        ).fetchone()
+        self.position: int = row[0] if row else 0
+
+    def setup(self, conn: sqlite3.Connection) -> None:
+        """Create this projection's tables (IF NOT EXISTS)."""
+
+    def handle(self, conn: sqlite3.Connection, event: StoredEvent) -> None:
+        raise NotImplementedError
+
+    def clear(self, conn: sqlite3.Connection) -> None:
+        raise NotImplementedError
+
+    def apply(self, event: StoredEvent) -> None:
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+        self.handle(self.conn, event)
+
+    def commit(self, position: int) -> None:
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute(
+            "INSERT INTO projection_checkpoints (name, position) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+            (self.name, position),
+        )
+        self.conn.execute("COMMIT")
+        self.position = position
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def reset(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.clear(self.conn)
+        self.conn.execute("DELETE FROM projection_checkpoints WHERE name = ?", (self.name,))
+        self.conn.execute("COMMIT")
+        self.position = 0
+
+    def close(self) -> None:
+        self.rollback()
+        self.conn.close()

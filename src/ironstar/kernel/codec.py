@@ -69,8 +69,10 @@ class EventCodec[E]:
 
     def _upcast(self, event_type: str, version: int, payload: bytes, position: int) -> E | None:
         chain = self._upcasters.chain(event_type, version) if self._upcasters else None
-        if chain is None or chain.target[0] not in self._classes:
+        if chain is None or (chain.target and chain.target[0] not in self._classes):
             raise UnknownEventError(event_type, version, position)
+        if chain.target is None:
+            return None
         try:
             data: dict[str, Any] | None = msgspec.json.decode(payload)
             for fn in chain.fns:

@@ -31,6 +31,12 @@ class Upcaster:
     fn: UpcastFn
     to_type: str | None = None
     to_version: int | None = None
+    retires: bool = False
+
+    @classmethod
+    def retire(cls, event_type: str, version: int) -> Upcaster:
+        """Drop every stored `(event_type, version)` event: the chain ends here."""
+        return cls(event_type, version, lambda _: None, retires=True)
 
     @property
     def source(self) -> Key:
@@ -47,7 +53,7 @@ class Chain:
     """A resolved chain: apply `fns` in order, then decode as `target`."""
 
     fns: tuple[UpcastFn, ...]
-    target: Key
+    target: Key | None  # None: the event is retired (dropped)
 
 
 def event_classes(event_types: Any) -> list[type[msgspec.Struct]]:
@@ -106,6 +112,8 @@ class Upcasters:
                 raise UpcasterChainError(f"upcaster chain gap: nothing upcasts {key}")
             seen.add(key)
             fns.append(step.fn)
+            if step.retires:
+                return Chain(tuple(fns), None)
             key = step.target
         return Chain(tuple(fns), key)
 
