@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ CHILD = Path(__file__).with_name("_append_forever.py")
 
 
 @pytest.mark.slow
-async def test_every_acknowledged_append_survives_kill_9_during_group_commit(
+def test_every_acknowledged_append_survives_kill_9_during_group_commit(
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "e.db"
@@ -29,9 +30,9 @@ async def test_every_acknowledged_append_survives_kill_9_during_group_commit(
     child.stdout.close()
     assert len(acknowledged) == 2000
 
-    store = await SqliteEventStore.open(db)
-    events = await store.read_all(0, limit=1_000_000)
-    await store.close()
+    store = SqliteEventStore(db)
+    events = store.read_all_sync(0, limit=1_000_000)
+    asyncio.run(store.close())
     stored = {str(e.position): e.event_id for e in events}
     assert acknowledged.items() <= stored.items()
     assert [e.position for e in events] == list(range(1, len(events) + 1))

@@ -31,10 +31,12 @@ class Projection(Protocol):
     """A read model. `aggregate_types=None` means every event; `position` is the last
     position it has seen (the runner advances it past events it filtered out)."""
 
-    name: str
-    aggregate_types: frozenset[str] | None
     position: int
 
+    @property
+    def name(self) -> str: ...
+    @property
+    def aggregate_types(self) -> frozenset[str] | None: ...
     def apply(self, event: StoredEvent) -> None: ...
     def reset(self) -> None: ...
 
