@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import socket
 import threading
@@ -38,7 +39,7 @@ def write_fake_assets(root: Path) -> Path:
         for sheet in css:
             (dist / sheet).write_text("body{}")
         manifest[key] = {"file": file, "css": css, "isEntry": True}
-    (dist / "assets" / "main-abc123.js.gz").write_bytes(b"gz")
+    (dist / "assets" / "main-abc123.js.gz").write_bytes(gzip.compress(b"/* src/main.ts */"))
     (dist / ".vite" / "manifest.json").write_text(json.dumps(manifest))
     (dist / "icons.json").write_text(json.dumps({"star": "<svg></svg>"}))
     return root
@@ -47,7 +48,14 @@ def write_fake_assets(root: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     static = write_fake_assets(tmp_path / "static")
-    return Settings(data_dir=tmp_path / "data", static_root=static, sdk_test=True, log_level="warning")
+    # httpx, unlike browsers, won't send Secure cookies to http://127.0.0.1.
+    return Settings(
+        data_dir=tmp_path / "data",
+        static_root=static,
+        sdk_test=True,
+        log_level="warning",
+        cookie_secure=False,
+    )
 
 
 @dataclass

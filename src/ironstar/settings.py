@@ -34,10 +34,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Allowed extra origins for commands (besides the request's own host), comma separated.
     trusted_origins: tuple[str, ...] = ()
     static_root: Path = PACKAGE_DIR / "static"
+    # Secure session cookies; by default on outside dev mode.
+    cookie_secure: bool | None = None
 
     @property
     def secure_cookies(self) -> bool:
-        return not self.dev
+        return not self.dev if self.cookie_secure is None else self.cookie_secure
 
     @property
     def database_path(self) -> Path:

@@ -38,7 +38,7 @@ def http_error_handler(layout: Layout):  # type: ignore[no-untyped-def]
             return JSONResponse({"error": detail}, status_code=exc.status_code, headers=exc.headers)
         page = error_page(layout, status=exc.status_code, detail=detail, path=request.url.path)
         return HTMLResponse(
-            "<!doctype html>" + str(page), status_code=exc.status_code, headers=exc.headers
+            str(page), status_code=exc.status_code, headers=exc.headers
         )
 
     return handle

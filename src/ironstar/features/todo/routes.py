@@ -81,7 +81,7 @@ class TodoRoutes:
             current_path="/",
             content=todo_app(todos=self.lists.get(owner)),
         )
-        return HTMLResponse("<!doctype html>" + str(page))
+        return HTMLResponse(str(page))
 
     async def stream(self, request: Request) -> Response:
         owner = current_session(request).owner
