@@ -1,0 +1,53 @@
+/**
+ * Leak counters shared by the chart components, for browser tests:
+ * `window.__ironstarCharts = {live, finalized, disposed}`.
+ *
+ * live      +1 on connect, -1 on disconnect (elements in the document now)
+ * finalized  Vega views finalized (view.finalize())
+ * disposed   ECharts instances disposed (chart.dispose())
+ */
+export interface ChartCounters {
+  live: number;
+  finalized: number;
+  disposed: number;
+}
+
+declare global {
+  interface Window {
+    __ironstarCharts?: ChartCounters;
+  }
+}
+
+export function counters(): ChartCounters {
+  window.__ironstarCharts ??= { live: 0, finalized: 0, disposed: 0 };
+  return window.__ironstarCharts;
+}
+
+/** Shadow DOM for a chart: Datastar morphs light DOM children, never a shadow root. */
+export function chartShadow(host: HTMLElement, css: string): HTMLDivElement {
+  const root = host.shadowRoot ?? host.attachShadow({ mode: "open" });
+  const style = document.createElement("style");
+  style.textContent = css;
+  const container = document.createElement("div");
+  container.part.add("chart");
+  container.className = "chart";
+  root.replaceChildren(style, container);
+  return container;
+}
+
+export const CHART_CSS = `
+:host { display: block; position: relative; min-block-size: var(--chart-min-height, 18rem); }
+:host([hidden]) { display: none; }
+.chart { inline-size: 100%; block-size: 100%; min-block-size: inherit; }
+.error { color: var(--error-text, #b42318); font: 0.875rem/1.4 system-ui, sans-serif; }
+`;
+
+/** Show a readable error inside the chart area and log the cause. */
+export function showError(container: HTMLElement, tag: string, error: unknown): void {
+  console.error(`<${tag}>`, error);
+  const message = document.createElement("p");
+  message.className = "error";
+  message.setAttribute("role", "alert");
+  message.textContent = `Chart error: ${error instanceof Error ? error.message : String(error)}`;
+  container.replaceChildren(message);
+}

@@ -1,0 +1,206 @@
+/**
+ * <vega-chart> — a Vega / Vega-Lite chart through vega-embed, loaded lazily.
+ *
+ *   <vega-chart spec='{"$schema": "…vega-lite…", "data": {"name": "table"}, …}'
+ *               data='[{"x": 1, "y": 2}]'
+ *               data-on:select="$selected = evt.detail"></vega-chart>
+ *
+ * Attributes
+ *   spec       JSON spec, or a URL returning one. Changing it re-embeds.
+ *   data       JSON: an array (for the dataset named by `data-name`, default "table") or an
+ *              object {datasetName: values[]}. Changing it updates the view in place.
+ *   data-url   URL returning the same JSON as `data`; re-fetched when the attribute changes.
+ *   data-name  dataset the array form goes to (default "table").
+ *   renderer   "svg" (default) or "canvas".
+ *   label      accessible name (the chart gets role="img").
+ *
+ * Events: `select` {param, value} when a point/interval selection changes (Vega-Lite
+ * `params` with `select`), `render` {} after an embed. Vega views are finalized when the
+ * element leaves the document; `window.__ironstarCharts` counts them.
+ */
+import type { View } from "vega";
+import type { Result, VisualizationSpec } from "vega-embed";
+
+import { CHART_CSS, chartShadow, counters, showError } from "./chart-counters";
+import { emit, jsonAttribute } from "./define";
+
+type Values = Record<string, unknown[]>;
+
+export interface SelectDetail {
+  param: string;
+  value: unknown;
+}
+
+const looksLikeJson = (raw: string): boolean => /^\s*[[{]/.test(raw);
+
+async function fetchJson(url: string, signal: AbortSignal): Promise<unknown> {
+  const response = await fetch(url, { credentials: "same-origin", signal });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.json();
+}
+
+/** Names of Vega-Lite selection params anywhere in the spec (layers, concat, facets). */
+export function selectionParams(spec: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(spec)) {
+    for (const item of spec) selectionParams(item, found);
+  } else if (spec && typeof spec === "object") {
+    const node = spec as Record<string, unknown>;
+    if (Array.isArray(node.params)) {
+      for (const param of node.params) {
+        const p = param as { name?: unknown; select?: unknown };
+        if (typeof p.name === "string" && p.select !== undefined) found.add(p.name);
+      }
+    }
+    for (const key of ["layer", "concat", "hconcat", "vconcat", "spec"]) {
+      if (key in node) selectionParams(node[key], found);
+    }
+  }
+  return found;
+}
+
+export class VegaChart extends HTMLElement {
+  static observedAttributes = ["spec", "data", "data-url", "data-name", "renderer"];
+
+  #container: HTMLDivElement | null = null;
+  #result: Result | null = null;
+  #embedding: Promise<void> | null = null;
+  #generation = 0;
+  #spec: string | null = null;
+  #dataKey: string | null = null;
+  #abort: AbortController | null = null;
+  #connected = false;
+
+  /** The live Vega view (for tests and devtools). */
+  get view(): View | null {
+    return this.#result?.view ?? null;
+  }
+
+  connectedCallback(): void {
+    counters().live += 1;
+    this.#connected = true;
+    if (!this.hasAttribute("role")) this.setAttribute("role", "img");
+    const label = this.getAttribute("label");
+    if (label && !this.hasAttribute("aria-label")) this.setAttribute("aria-label", label);
+    // Moved within the document (a morph): the view is still alive, keep it.
+    if (this.#result || this.#embedding) return;
+    this.#container = chartShadow(this, CHART_CSS);
+    void this.#embed();
+  }
+
+  disconnectedCallback(): void {
+    counters().live -= 1;
+    this.#connected = false;
+    // A morph may move us and reconnect at once; tear down only if really gone.
+    queueMicrotask(() => {
+      if (!this.isConnected) this.#teardown();
+    });
+  }
+
+  attributeChangedCallback(name: string, old: string | null, value: string | null): void {
+    if (old === value || !this.#connected) return;
+    if (name === "spec" || name === "renderer") void this.#embed();
+    else void this.#updateData();
+  }
+
+  async #embed(): Promise<void> {
+    const raw = this.getAttribute("spec") ?? "";
+    const renderer = this.getAttribute("renderer") ?? "svg";
+    const key = `${renderer}\n${raw}`;
+    if (key === this.#spec && (this.#result || this.#embedding)) return;
+    this.#spec = key;
+    const generation = ++this.#generation;
+    const container = this.#container;
+    if (!container || !raw.trim()) return;
+    const run = (async () => {
+      try {
+        this.#abort?.abort();
+        this.#abort = new AbortController();
+        const spec = (
+          looksLikeJson(raw) ? JSON.parse(raw) : await fetchJson(raw, this.#abort.signal)
+        ) as VisualizationSpec;
+        const { default: embed } = await import("vega-embed");
+        if (generation !== this.#generation || !this.isConnected) return;
+        this.#finalize();
+        const result = await embed(container, spec, {
+          actions: false,
+          renderer: renderer === "canvas" ? "canvas" : "svg",
+          mode: "$schema" in spec && String(spec.$schema).includes("vega-lite") ? "vega-lite" : undefined,
+        });
+        if (generation !== this.#generation || !this.isConnected) {
+          result.finalize();
+          counters().finalized += 1;
+          return;
+        }
+        this.#result = result;
+        this.#dataKey = null;
+        for (const param of selectionParams(spec)) this.#listen(result.view, param);
+        await this.#updateData();
+        emit(this, "render", {});
+      } catch (error) {
+        if ((error as Error).name !== "AbortError") showError(container, "vega-chart", error);
+      }
+    })();
+    this.#embedding = run;
+    try {
+      await run;
+    } finally {
+      if (this.#embedding === run) this.#embedding = null;
+    }
+  }
+
+  #listen(view: View, param: string): void {
+    try {
+      view.addSignalListener(param, (_name: string, value: unknown) => {
+        emit<SelectDetail>(this, "select", { param, value });
+      });
+    } catch {
+      // Not a top-level signal in this spec (e.g. a param inside a facet); skip it.
+    }
+  }
+
+  /** Push `data` / `data-url` into the running view, without re-embedding. */
+  async #updateData(): Promise<void> {
+    const view = this.#result?.view;
+    if (!view) return;
+    const url = this.getAttribute("data-url");
+    const inline = this.getAttribute("data");
+    const name = this.getAttribute("data-name") ?? "table";
+    const key = `${name}\n${url ?? ""}\n${inline ?? ""}`;
+    if (key === this.#dataKey) return;
+    this.#dataKey = key;
+    try {
+      let payload: unknown = jsonAttribute(this, "data");
+      if (url) {
+        this.#abort?.abort();
+        this.#abort = new AbortController();
+        payload = await fetchJson(url, this.#abort.signal);
+      }
+      if (payload === undefined || this.#result?.view !== view) return;
+      const values: Values = Array.isArray(payload) ? { [name]: payload } : (payload as Values);
+      for (const [dataset, rows] of Object.entries(values)) {
+        if (Array.isArray(rows)) view.data(dataset, rows);
+      }
+      await view.runAsync();
+    } catch (error) {
+      if ((error as Error).name !== "AbortError") console.error("<vega-chart> data", error);
+    }
+  }
+
+  #finalize(): void {
+    if (!this.#result) return;
+    this.#result.finalize();
+    this.#result = null;
+    counters().finalized += 1;
+  }
+
+  #teardown(): void {
+    this.#generation += 1;
+    this.#abort?.abort();
+    this.#abort = null;
+    this.#finalize();
+    this.#spec = null;
+    this.#dataKey = null;
+    this.#embedding = null;
+    this.#container?.replaceChildren();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Ironstar front-end build (Vite 8, Rolldown inside).
+ *
+ * - `vite build`                          → ../src/ironstar/static/dist (hashed, minified)
+ * - `vite build --watch --mode development` → ../src/ironstar/static/dev (plain names, sourcemaps)
+ *
+ * Both write Vite's backend manifest (`.vite/manifest.json`) with the same keys:
+ * `src/main.ts`, `src/analytics.ts`, `vendor/datastar.js`, `src/favicon.svg`.
+ * The Python side resolves those keys with `static_url()`.
+ */
+import { readFileSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import OpenProps from "open-props";
+import postcssJitProps from "postcss-jit-props";
+import { defineConfig, type Plugin } from "vite";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const staticRoot = resolve(here, "../src/ironstar/static");
+
+/**
+ * Files shipped byte-for-byte (not bundled, not minified) under a hashed name and listed in
+ * the manifest under their source path: the Datastar runtime (fetched by
+ * scripts/fetch_datastar.py, already an optimised ES module) and the favicon.
+ */
+const VERBATIM = ["vendor/datastar.js", "src/favicon.svg"] as const;
+
+function verbatimEntries(files: readonly string[]): Plugin {
+  return {
+    name: "ironstar:verbatim-entries",
+    buildStart() {
+      for (const key of files) {
+        const path = resolve(here, key);
+        this.addWatchFile(path);
+        let source: string;
+        try {
+          source = readFileSync(path, "utf8");
+        } catch {
+          const hint = key.startsWith("vendor/") ? " (run: python3 ../scripts/fetch_datastar.py)" : "";
+          this.error(`${key} is missing${hint}`);
+        }
+        if (key.endsWith(".js")) {
+          // The bundle points at a source map it does not ship; drop the dangling comment.
+          source = source.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
+        }
+        this.emitFile({ type: "asset", name: basename(key), originalFileName: key, source });
+      }
+    },
+  };
+}
+
+export default defineConfig(({ mode }) => {
+  const dev = mode === "development";
+  return {
+    root: here,
+    base: "/static/",
+    publicDir: false,
+    logLevel: "info",
+    clearScreen: false,
+    css: {
+      postcss: {
+        // Only the Open Props tokens the CSS actually uses end up in the bundle.
+        plugins: [postcssJitProps(OpenProps)],
+      },
+      devSourcemap: dev,
+    },
+    plugins: [verbatimEntries(VERBATIM)],
+    build: {
+      outDir: resolve(staticRoot, dev ? "dev" : "dist"),
+      // Dev keeps unhashed names, so overwriting is enough (and keeps icons.json alive
+      // across watch restarts); prod starts clean so old hashes do not pile up.
+      emptyOutDir: !dev,
+      manifest: true,
+      minify: !dev,
+      cssMinify: !dev,
+      sourcemap: dev,
+      target: "es2022",
+      cssTarget: ["chrome123", "edge123", "firefox120", "safari17.5"],
+      assetsInlineLimit: 0,
+      reportCompressedSize: !dev,
+      chunkSizeWarningLimit: 2048,
+      modulePreload: false,
+      rollupOptions: {
+        input: {
+          main: resolve(here, "src/main.ts"),
+          analytics: resolve(here, "src/analytics.ts"),
+        },
+        output: dev
+          ? {
+              entryFileNames: "[name].js",
+              chunkFileNames: "chunks/[name].js",
+              assetFileNames: "assets/[name][extname]",
+            }
+          : {
+              entryFileNames: "assets/[name]-[hash].js",
+              chunkFileNames: "assets/[name]-[hash].js",
+              assetFileNames: "assets/[name]-[hash][extname]",
+            },
+      },
+    },
+  };
+});
