@@ -80,7 +80,11 @@ def free_port() -> int:
 def start_server(app: Starlette) -> LiveServer:
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, timeout_graceful_shutdown=1,
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        timeout_graceful_shutdown=1,
         loop="asyncio",
     )
     server = uvicorn.Server(config)

@@ -117,7 +117,9 @@ async def _lifespan(
     app.state.loop = asyncio.get_running_loop()
     services.bus.publish(await services.store.last_position())
     await services.projections.start()
-    jobs = [asyncio.create_task(job()) for part in parts for job in part.background]
+    jobs: list[asyncio.Task[None]] = [
+        asyncio.create_task(job()) for part in parts for job in part.background
+    ]
     jobs.append(asyncio.create_task(_sweep_sessions(services)))
     log.info("ironstar.started", position=services.bus.position, dev=services.settings.dev)
     try:

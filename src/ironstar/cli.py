@@ -24,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     _data_dir(serve)
-    serve.add_argument("--dev", action="store_true", default=None, help="dev mode (reload, no-store)")
+    serve.add_argument(
+        "--dev", action="store_true", default=None, help="dev mode (reload, no-store)"
+    )
     serve.set_defaults(handler=_serve)
 
     projections = commands.add_parser("projections", help="manage projections")
@@ -57,6 +59,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _serve(args: argparse.Namespace) -> int:
     from ironstar.server import serve
+
     settings = _settings(args)
     serve(settings)
     return 0
@@ -64,12 +67,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _rebuild(args: argparse.Namespace) -> int:
     from ironstar.maintenance import rebuild_projections
+
     settings = _settings(args)
     return rebuild_projections(settings, args.name)
 
 
 def _seed_demo(args: argparse.Namespace) -> int:
     from ironstar.maintenance import seed_demo
+
     settings = _settings(args)
     return seed_demo(settings, events=args.events, seed=args.seed)
 

@@ -19,8 +19,12 @@ def test_healthz_reports_ok_and_the_last_position(live: LiveServer) -> None:
 
 def test_pages_link_hashed_assets_served_immutable(live: LiveServer) -> None:
     html = httpx.get(f"{live.url}/").text
-    for url in ("/static/assets/main-abc123.js", "/static/assets/datastar-abc123.js",
-                "/static/assets/main-abc123.css", "/static/assets/favicon-abc123.svg"):
+    for url in (
+        "/static/assets/main-abc123.js",
+        "/static/assets/datastar-abc123.js",
+        "/static/assets/main-abc123.css",
+        "/static/assets/favicon-abc123.svg",
+    ):
         assert url in html
         response = httpx.get(live.url + url)
         assert response.status_code == 200
@@ -49,8 +53,12 @@ def test_dev_mode_serves_unhashed_assets_with_no_store(
 
 
 def test_static_paths_cannot_escape_the_build(live: LiveServer) -> None:
-    for path in ("/static/../settings.py", "/static/.vite/manifest.json", "/static/nope.js",
-                 "/static/assets/main-abc123.js.gz"):
+    for path in (
+        "/static/../settings.py",
+        "/static/.vite/manifest.json",
+        "/static/nope.js",
+        "/static/assets/main-abc123.js.gz",
+    ):
         assert httpx.get(live.url + path).status_code == 404
 
 

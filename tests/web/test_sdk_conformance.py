@@ -12,14 +12,25 @@ from tests.conftest import LiveServer
 CASES: list[tuple[str, dict[str, object], str]] = [
     (
         "patch elements with defaults omitted",
-        {"type": "patchElements", "elements": "<div>Merge</div>", "mode": "outer",
-         "useViewTransition": False},
+        {
+            "type": "patchElements",
+            "elements": "<div>Merge</div>",
+            "mode": "outer",
+            "useViewTransition": False,
+        },
         "event: datastar-patch-elements\ndata: elements <div>Merge</div>\n\n",
     ),
     (
         "patch elements with every option",
-        {"type": "patchElements", "elements": "<div>Merge</div>", "eventId": "event1",
-         "retryDuration": 2000, "selector": "div", "mode": "append", "useViewTransition": True},
+        {
+            "type": "patchElements",
+            "elements": "<div>Merge</div>",
+            "eventId": "event1",
+            "retryDuration": 2000,
+            "selector": "div",
+            "mode": "append",
+            "useViewTransition": True,
+        },
         "event: datastar-patch-elements\nid: event1\nretry: 2000\ndata: mode append\n"
         "data: selector div\ndata: useViewTransition true\ndata: elements <div>Merge</div>\n\n",
     ),
@@ -31,21 +42,34 @@ CASES: list[tuple[str, dict[str, object], str]] = [
     ),
     (
         "remove elements by selector",
-        {"type": "patchElements", "selector": "#target", "mode": "remove", "eventId": "e",
-         "retryDuration": 1000},
+        {
+            "type": "patchElements",
+            "selector": "#target",
+            "mode": "remove",
+            "eventId": "e",
+            "retryDuration": 1000,
+        },
         "event: datastar-patch-elements\nid: e\ndata: mode remove\ndata: selector #target\n\n",
     ),
     (
         "patch signals with every option",
-        {"type": "patchSignals", "signals": {"one": 1, "two": 2}, "eventId": "event1",
-         "retryDuration": 2000, "onlyIfMissing": True},
+        {
+            "type": "patchSignals",
+            "signals": {"one": 1, "two": 2},
+            "eventId": "event1",
+            "retryDuration": 2000,
+            "onlyIfMissing": True,
+        },
         "event: datastar-patch-signals\nid: event1\nretry: 2000\ndata: onlyIfMissing true\n"
         'data: signals {"one":1,"two":2}\n\n',
     ),
     (
         "patch signals with defaults omitted",
-        {"type": "patchSignals", "signals": {"one": None, "two": {"alpha": None}},
-         "onlyIfMissing": False},
+        {
+            "type": "patchSignals",
+            "signals": {"one": None, "two": {"alpha": None}},
+            "onlyIfMissing": False,
+        },
         'event: datastar-patch-signals\ndata: signals {"one":null,"two":{"alpha":null}}\n\n',
     ),
     (
@@ -56,18 +80,23 @@ CASES: list[tuple[str, dict[str, object], str]] = [
     ),
     (
         "execute script with every option",
-        {"type": "executeScript", "script": "console.log('hello');", "eventId": "event1",
-         "retryDuration": 2000, "attributes": {"type": "text/javascript", "blocking": "false"},
-         "autoRemove": False},
+        {
+            "type": "executeScript",
+            "script": "console.log('hello');",
+            "eventId": "event1",
+            "retryDuration": 2000,
+            "attributes": {"type": "text/javascript", "blocking": "false"},
+            "autoRemove": False,
+        },
         "event: datastar-patch-elements\nid: event1\nretry: 2000\ndata: mode append\n"
-        "data: selector body\ndata: elements <script type=\"text/javascript\" blocking=\"false\">"
+        'data: selector body\ndata: elements <script type="text/javascript" blocking="false">'
         "console.log('hello');</script>\n\n",
     ),
     (
         "execute script removes itself by default",
         {"type": "executeScript", "script": "if (true) {\n  go();\n}"},
         "event: datastar-patch-elements\ndata: mode append\ndata: selector body\n"
-        "data: elements <script data-effect=\"el.remove()\">if (true) {\n"
+        'data: elements <script data-effect="el.remove()">if (true) {\n'
         "data: elements   go();\ndata: elements }</script>\n\n",
     ),
 ]
@@ -106,9 +135,14 @@ def test_post_reads_events_from_the_body_in_order(live: LiveServer) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["{not json", "[1, 2]", '{"events": 3}', '{"events": [{"type": "nope"}]}',
-     '{"events": [{"type": "patchElements", "mode": "sideways"}]}',
-     '{"events": [{"type": "patchSignals", "signals": {}, "retryDuration": "soon"}]}'],
+    [
+        "{not json",
+        "[1, 2]",
+        '{"events": 3}',
+        '{"events": [{"type": "nope"}]}',
+        '{"events": [{"type": "patchElements", "mode": "sideways"}]}',
+        '{"events": [{"type": "patchSignals", "signals": {}, "retryDuration": "soon"}]}',
+    ],
 )
 def test_malformed_cases_answer_400_with_a_message(live: LiveServer, query: str) -> None:
     response = httpx.get(f"{live.url}/test", params={"datastar": query})

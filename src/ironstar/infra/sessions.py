@@ -67,7 +67,9 @@ class SessionStore:
             return session
         expires = now + self.ttl
         with self._lock:
-            self._db.execute("UPDATE sessions SET expires_at = ? WHERE id = ?", (expires, session.id))
+            self._db.execute(
+                "UPDATE sessions SET expires_at = ? WHERE id = ?", (expires, session.id)
+            )
         return Session(session.id, session.owner, expires)
 
     def rotate(self, session: Session, *, now: float) -> Session:

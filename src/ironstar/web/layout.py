@@ -24,6 +24,7 @@ from htpy import (
     title,
     ul,
 )
+
 from ironstar.web.assets import Assets
 from ironstar.web.dev_reload import reload_attributes
 from ironstar.web.icons import icon
@@ -83,7 +84,11 @@ class Layout:
             meta(name="color-scheme", content="light dark"),
             title[f"{page_title} · Ironstar"],
             link(rel="icon", type="image/svg+xml", href=self.assets.url(FAVICON_ENTRY)),
-            [link(rel="stylesheet", href=css) for key in modules for css in self.assets.css_urls(key)],
+            [
+                link(rel="stylesheet", href=css)
+                for key in modules
+                for css in self.assets.css_urls(key)
+            ],
             script(type="module", src=self.assets.url(DATASTAR_ENTRY)),
             [script(type="module", src=self.assets.url(key)) for key in modules],
         ]

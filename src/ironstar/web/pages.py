@@ -37,8 +37,6 @@ def http_error_handler(layout: Layout):  # type: ignore[no-untyped-def]
         if "text/html" not in request.headers.get("accept", "") or request.method != "GET":
             return JSONResponse({"error": detail}, status_code=exc.status_code, headers=exc.headers)
         page = error_page(layout, status=exc.status_code, detail=detail, path=request.url.path)
-        return HTMLResponse(
-            str(page), status_code=exc.status_code, headers=exc.headers
-        )
+        return HTMLResponse(str(page), status_code=exc.status_code, headers=exc.headers)
 
     return handle

@@ -33,7 +33,7 @@ class SSE(ServerSentEventGenerator):
     __slots__ = ()
 
     @classmethod
-    def patch_elements(cls, *args: Any, **kwargs: Any) -> DatastarEvent:  # type: ignore[override]
+    def patch_elements(cls, *args: Any, **kwargs: Any) -> DatastarEvent:
         _check_fields(args[1:], kwargs, body="elements")
         return super().patch_elements(*args, **kwargs)
 

@@ -48,7 +48,7 @@ class EventStream(Response):
         # Response's own init is skipped: this class writes its headers itself.
         self._events = events
         self._hub = hub
-        self._headers = headers or {}
+        self._extra_headers = headers or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         accept = dict(scope["headers"]).get(b"accept-encoding", b"").decode("latin-1")
@@ -58,7 +58,7 @@ class EventStream(Response):
             "cache-control": "no-cache",
             "x-accel-buffering": "no",
             "vary": "Accept-Encoding",
-            **self._headers,
+            **self._extra_headers,
         }
         if compressor.encoding != "identity":
             headers["content-encoding"] = compressor.encoding

@@ -77,17 +77,15 @@ def test_toggle_all_completes_only_the_active_ones() -> None:
 
 
 def test_clear_completed_removes_completed_todos() -> None:
-    given(
-        todo_list, TodoAdded("a", "x"), TodoAdded("b", "y"), TodoCompleted("b")
-    ).when(ClearCompleted()).then(CompletedCleared(("b",))).then_state(TodoList((Todo("a", "x"),)))
+    given(todo_list, TodoAdded("a", "x"), TodoAdded("b", "y"), TodoCompleted("b")).when(
+        ClearCompleted()
+    ).then(CompletedCleared(("b",))).then_state(TodoList((Todo("a", "x"),)))
 
 
 def test_moving_reorders_the_list() -> None:
     given(todo_list, TodoAdded("a", "x"), TodoAdded("b", "y"), TodoAdded("c", "z")).when(
         MoveTodo("c", 0)
-    ).then(TodoMoved("c", 0)).then_state(
-        TodoList((Todo("c", "z"), Todo("a", "x"), Todo("b", "y")))
-    )
+    ).then(TodoMoved("c", 0)).then_state(TodoList((Todo("c", "z"), Todo("a", "x"), Todo("b", "y"))))
 
 
 def test_moving_out_of_range_is_refused() -> None:

@@ -156,5 +156,5 @@ def test_user_text_is_escaped_and_never_reaches_an_expression(client: httpx.Clie
         assert "<script>alert(1)" not in html
         assert "<img src=x" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-        for attribute in html.split('data-on:')[1:]:
+        for attribute in html.split("data-on:")[1:]:
             assert "alert" not in attribute.split('"', 2)[1]

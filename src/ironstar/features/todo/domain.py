@@ -52,7 +52,13 @@ class ClearCompleted(msgspec.Struct, frozen=True, tag=True):
 
 
 TodoCommand = (
-    AddTodo | RenameTodo | CompleteTodo | ReopenTodo | DeleteTodo | MoveTodo | ToggleAll
+    AddTodo
+    | RenameTodo
+    | CompleteTodo
+    | ReopenTodo
+    | DeleteTodo
+    | MoveTodo
+    | ToggleAll
     | ClearCompleted
 )
 
@@ -90,7 +96,12 @@ class CompletedCleared(msgspec.Struct, frozen=True, tag=True):
 
 
 TodoEvent = (
-    TodoAdded | TodoRenamed | TodoCompleted | TodoReopened | TodoDeleted | TodoMoved
+    TodoAdded
+    | TodoRenamed
+    | TodoCompleted
+    | TodoReopened
+    | TodoDeleted
+    | TodoMoved
     | CompletedCleared
 )
 
@@ -142,7 +153,7 @@ def clean_text(text: str) -> str:
     return cleaned
 
 
-def decide(state: TodoList, command: TodoCommand) -> Sequence[TodoEvent]:  # noqa: PLR0911
+def decide(state: TodoList, command: TodoCommand) -> Sequence[TodoEvent]:
     match command:
         case AddTodo(todo_id, text):
             if state.find(todo_id):

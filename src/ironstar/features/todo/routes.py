@@ -154,7 +154,11 @@ class TodoRoutes:
         return await self._run(request, ClearCompleted())
 
     async def _run(
-        self, request: Request, command: TodoCommand, *, on_success: list[DatastarEvent] | None = None
+        self,
+        request: Request,
+        command: TodoCommand,
+        *,
+        on_success: list[DatastarEvent] | None = None,
     ) -> Response:
         session = current_session(request)
         metadata = {"owner": session.owner, "command": type(command).__name__}

@@ -60,9 +60,7 @@ TOGGLE = f"@post({TODO_URL} + '/toggle', {{payload: {{completed: el.checked}}}})
 DESTROY = f"@delete({TODO_URL})"
 TOGGLE_ALL = "@post('/api/todos/toggle-all', {payload: {completed: el.checked}})"
 CLEAR = "@post('/api/todos/clear-completed')"
-MOVE = (
-    "@post('/api/todos/' + evt.detail.id + '/move', {payload: {to_index: evt.detail.to}})"
-)
+MOVE = "@post('/api/todos/' + evt.detail.id + '/move', {payload: {to_index: evt.detail.to}})"
 
 
 def todo_app(*, todos: TodoList, filter_: Filter = "all", error: str = "") -> Element:
@@ -153,7 +151,9 @@ def todo_item(*, todo: Todo) -> Element:
 def todo_footer(*, todos: TodoList, filter_: Filter) -> Element:
     left = todos.active_count
     return footer(".footer")[
-        span(".todo-count", aria_live="polite")[strong[str(left)], " item" if left == 1 else " items", " left"],
+        span(".todo-count", aria_live="polite")[
+            strong[str(left)], " item" if left == 1 else " items", " left"
+        ],
         ul(".filters")[
             (
                 li[a({"href": href, "class": "selected" if key == filter_ else None})[text]]
