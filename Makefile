@@ -37,9 +37,7 @@ $(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
 	@touch $@
 
 $(DIST): $(VENV)/.synced $(WEB)/node_modules/.installed $(WEB_SOURCES) $(PY_SOURCES) scripts/fetch_datastar.py scripts/build_icons.py
-	$(BIN)/python scripts/fetch_datastar.py
 	cd $(WEB) && npm run --silent build
-	$(BIN)/python scripts/build_icons.py
 	@touch $@
 
 setup: $(VENV)/.synced $(DIST) ## Install Python and npm deps, build assets (idempotent)
@@ -48,6 +46,7 @@ run: setup ## Start the app on http://$(HOST):$(PORT) with embedded defaults
 	$(BIN)/ironstar serve --host $(HOST) --port $(PORT) --data-dir $(DATA)
 
 dev: setup ## Dev loop: server reload + Vite watch + live reload in the browser
+	cd $(WEB) && npm run --silent build:dev
 	$(BIN)/honcho start -f Procfile.dev
 
 test: setup ## Every check: lint, types, import contracts, unit, HTTP and browser tests

@@ -119,7 +119,7 @@ def todo_list(*, todos: TodoList, filter_: Filter) -> Node:
     items = ul(".todo-list", aria_label="Todos")[(todo_item(todo=t) for t in visible)]
     if filter_ != "all":
         return items  # reordering a filtered view would be ambiguous
-    return Element("sortable-list")({"data-on:reorder": MOVE})[items]
+    return Element("sortable-list")({"container": ".todo-list", "data-on:reorder": MOVE})[items]
 
 
 def todo_item(*, todo: Todo) -> Element:
