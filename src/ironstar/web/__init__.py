@@ -1,0 +1,1 @@
+"""Starlette glue: SSE, streams, security, sessions, layout, assets, icons."""
