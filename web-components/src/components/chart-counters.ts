@@ -51,3 +51,23 @@ export function showError(container: HTMLElement, tag: string, error: unknown): 
   message.textContent = `Chart error: ${error instanceof Error ? error.message : String(error)}`;
   container.replaceChildren(message);
 }
+
+/** Toggle the `:state(ready)` custom state (ignored where CustomStateSet is missing). */
+export function setReady(internals: ElementInternals | null, ready: boolean): void {
+  const states = internals?.states;
+  if (!states) return;
+  try {
+    if (ready) states.add("ready");
+    else states.delete("ready");
+  } catch {
+    // Older engines only accepted "--ready"; the CSS then just keeps its placeholder.
+  }
+}
+
+export function internalsOf(host: HTMLElement): ElementInternals | null {
+  try {
+    return host.attachInternals();
+  } catch {
+    return null;
+  }
+}

@@ -16,7 +16,14 @@
  */
 import type { ECharts, EChartsOption } from "echarts";
 
-import { CHART_CSS, chartShadow, counters, showError } from "./chart-counters";
+import {
+  CHART_CSS,
+  chartShadow,
+  counters,
+  internalsOf,
+  setReady,
+  showError,
+} from "./chart-counters";
 import { emit, jsonAttribute } from "./define";
 
 export interface EChartsSelectDetail {
@@ -38,6 +45,7 @@ export class EChartsChart extends HTMLElement {
   #frame = 0;
   #option: string | null = null;
   #connected = false;
+  #internals = internalsOf(this);
 
   /** The live ECharts instance (for tests and devtools). */
   get chart(): ECharts | null {
@@ -96,9 +104,11 @@ export class EChartsChart extends HTMLElement {
         });
         this.#option = null;
         this.#apply();
+        setReady(this.#internals, true);
         emit(this, "render", {});
       } catch (error) {
         showError(container, "echarts-chart", error);
+        setReady(this.#internals, true);
       }
     })();
     this.#loading = run;
@@ -154,6 +164,7 @@ export class EChartsChart extends HTMLElement {
     this.#frame = 0;
     darkQuery()?.removeEventListener("change", this.#onScheme);
     this.#dispose();
+    setReady(this.#internals, false);
     this.#loading = null;
     this.#container?.replaceChildren();
   }

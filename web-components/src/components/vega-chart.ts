@@ -21,7 +21,14 @@
 import type { View } from "vega";
 import type { Result, VisualizationSpec } from "vega-embed";
 
-import { CHART_CSS, chartShadow, counters, showError } from "./chart-counters";
+import {
+  CHART_CSS,
+  chartShadow,
+  counters,
+  internalsOf,
+  setReady,
+  showError,
+} from "./chart-counters";
 import { emit, jsonAttribute } from "./define";
 
 type Values = Record<string, unknown[]>;
@@ -58,6 +65,26 @@ export function selectionParams(spec: unknown, found = new Set<string>()): Set<s
   return found;
 }
 
+/**
+ * Put the first data into the spec itself, so the first render already has it (no empty
+ * scales, no "Infinite extent" warnings): Vega-Lite top-level `datasets`, or the `values`
+ * of a named Vega data entry.
+ */
+function withInitialData(spec: VisualizationSpec, values: Values): void {
+  const node = spec as Record<string, unknown>;
+  if (Array.isArray(node.data)) {
+    for (const entry of node.data as Array<Record<string, unknown>>) {
+      const rows = typeof entry.name === "string" ? values[entry.name] : undefined;
+      if (rows && !("values" in entry) && !("url" in entry) && !("source" in entry)) {
+        entry.values = rows;
+      }
+    }
+    return;
+  }
+  const datasets = (node.datasets ?? {}) as Values;
+  node.datasets = { ...values, ...datasets };
+}
+
 export class VegaChart extends HTMLElement {
   static observedAttributes = ["spec", "data", "data-url", "data-name", "renderer"];
 
@@ -68,7 +95,9 @@ export class VegaChart extends HTMLElement {
   #spec: string | null = null;
   #dataKey: string | null = null;
   #abort: AbortController | null = null;
+  #dataAbort: AbortController | null = null;
   #connected = false;
+  #internals = internalsOf(this);
 
   /** The live Vega view (for tests and devtools). */
   get view(): View | null {
@@ -118,7 +147,11 @@ export class VegaChart extends HTMLElement {
         const spec = (
           looksLikeJson(raw) ? JSON.parse(raw) : await fetchJson(raw, this.#abort.signal)
         ) as VisualizationSpec;
-        const { default: embed } = await import("vega-embed");
+        const [{ default: embed }, initial] = await Promise.all([
+          import("vega-embed"),
+          this.#readData(this.#abort.signal).catch(() => undefined),
+        ]);
+        if (initial) withInitialData(spec, initial);
         if (generation !== this.#generation || !this.isConnected) return;
         this.#finalize();
         const result = await embed(container, spec, {
@@ -132,12 +165,16 @@ export class VegaChart extends HTMLElement {
           return;
         }
         this.#result = result;
-        this.#dataKey = null;
+        this.#dataKey = initial ? this.#currentDataKey() : null;
         for (const param of selectionParams(spec)) this.#listen(result.view, param);
         await this.#updateData();
+        setReady(this.#internals, true);
         emit(this, "render", {});
       } catch (error) {
-        if ((error as Error).name !== "AbortError") showError(container, "vega-chart", error);
+        if ((error as Error).name !== "AbortError") {
+          showError(container, "vega-chart", error);
+          setReady(this.#internals, true);
+        }
       }
     })();
     this.#embedding = run;
@@ -158,25 +195,32 @@ export class VegaChart extends HTMLElement {
     }
   }
 
+  #currentDataKey(): string {
+    const name = this.getAttribute("data-name") ?? "table";
+    return `${name}\n${this.getAttribute("data-url") ?? ""}\n${this.getAttribute("data") ?? ""}`;
+  }
+
+  /** The `data` / `data-url` payload as {dataset: rows}, or undefined when there is none. */
+  async #readData(signal: AbortSignal): Promise<Values | undefined> {
+    const url = this.getAttribute("data-url");
+    const name = this.getAttribute("data-name") ?? "table";
+    const payload: unknown = url ? await fetchJson(url, signal) : jsonAttribute(this, "data");
+    if (payload === undefined || payload === null) return undefined;
+    return Array.isArray(payload) ? { [name]: payload } : (payload as Values);
+  }
+
   /** Push `data` / `data-url` into the running view, without re-embedding. */
   async #updateData(): Promise<void> {
     const view = this.#result?.view;
     if (!view) return;
-    const url = this.getAttribute("data-url");
-    const inline = this.getAttribute("data");
-    const name = this.getAttribute("data-name") ?? "table";
-    const key = `${name}\n${url ?? ""}\n${inline ?? ""}`;
+    const key = this.#currentDataKey();
     if (key === this.#dataKey) return;
     this.#dataKey = key;
     try {
-      let payload: unknown = jsonAttribute(this, "data");
-      if (url) {
-        this.#abort?.abort();
-        this.#abort = new AbortController();
-        payload = await fetchJson(url, this.#abort.signal);
-      }
-      if (payload === undefined || this.#result?.view !== view) return;
-      const values: Values = Array.isArray(payload) ? { [name]: payload } : (payload as Values);
+      this.#dataAbort?.abort();
+      this.#dataAbort = new AbortController();
+      const values = await this.#readData(this.#dataAbort.signal);
+      if (!values || this.#result?.view !== view) return;
       for (const [dataset, rows] of Object.entries(values)) {
         if (Array.isArray(rows)) view.data(dataset, rows);
       }
@@ -197,7 +241,10 @@ export class VegaChart extends HTMLElement {
     this.#generation += 1;
     this.#abort?.abort();
     this.#abort = null;
+    this.#dataAbort?.abort();
+    this.#dataAbort = null;
     this.#finalize();
+    setReady(this.#internals, false);
     this.#spec = null;
     this.#dataKey = null;
     this.#embedding = null;
