@@ -72,9 +72,15 @@ def load_settings(
         raw["trusted_origins"] = [o.strip() for o in raw["trusted_origins"].split(",") if o.strip()]
     raw.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        return msgspec.convert(raw, Settings, strict=False)
+        return msgspec.convert(raw, Settings, strict=False, dec_hook=_decode_path)
     except msgspec.ValidationError as exc:
         raise SystemExit(f"invalid setting: {exc}") from None
+
+
+def _decode_path(kind: type, value: Any) -> Any:
+    if kind is Path and isinstance(value, str | Path):
+        return Path(value)
+    raise NotImplementedError(kind)
 
 
 def _strip_prefix(values: Mapping[str, str | None]) -> dict[str, Any]:
