@@ -78,3 +78,13 @@ async def test_a_snapshot_from_another_decider_version_is_ignored() -> None:
     await store.append("counter", "c", 0, [event])
     handler = CommandHandler(store, snapshots=snapshots)
     assert await handler.load(counter, "c") == (CounterState(total=2), 1)
+
+
+async def test_a_stale_cached_state_is_detected_by_the_store_and_the_command_retried() -> None:
+    store = MemoryEventStore()
+    mine, other_process = CommandHandler(store), CommandHandler(store)
+    await mine.handle(counter, "c", Add(1))
+    await other_process.handle(counter, "c", Add(10))
+    stored = await mine.handle(counter, "c", Add(100))
+    assert stored[0].sequence == 3
+    assert await mine.load(counter, "c") == (CounterState(total=111), 3)

@@ -1,8 +1,14 @@
 """CommandHandler: the application service that runs a command through a decider.
 
-load (snapshot + replay) → decide → append with the expected version → on conflict,
+load (cache, else snapshot + replay) → decide → append with the expected version → on conflict,
 reload and decide again (bounded) → tell `on_committed` the last position (the bus
 wake-up). It depends only on the `EventStore` port, so it runs on any adapter.
+
+The state cache trusts optimistic concurrency: a command decides on the cached state
+without reading the store; if another writer (say, another process) moved the stream,
+the append raises `ConcurrencyError`, the entry is evicted and the command retried on
+fresh state. A `DomainError` raised on cached state is re-checked on fresh state too.
+States must be immutable (frozen Structs) for this to be safe.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ from typing import Any
 
 import msgspec
 
+from ironstar.kernel._cache import StateCache
 from ironstar.kernel.codec import EventCodec
 from ironstar.kernel.decider import Decider, fold
 from ironstar.kernel.envelope import StoredEvent
-from ironstar.kernel.errors import ConcurrencyError
+from ironstar.kernel.errors import ConcurrencyError, DomainError
 from ironstar.kernel.ids import uuid7
 from ironstar.kernel.snapshots import Snapshot, SnapshotStore
 from ironstar.kernel.store import EventStore
@@ -37,6 +44,7 @@ class CommandHandler:
         on_committed: Callable[[int], None] | None = None,
         max_attempts: int = 5,
         new_id: Callable[[], str] = uuid7,
+        cache_size: int = 10_000,
     ) -> None:
         self.store = store
         self.upcasters = upcasters
@@ -46,6 +54,7 @@ class CommandHandler:
         self.max_attempts = max_attempts
         self.new_id = new_id
         self._codecs: dict[int, tuple[AnyDecider, EventCodec[Any]]] = {}
+        self._cache = StateCache(cache_size)
 
     def codec(self, decider: AnyDecider) -> EventCodec[Any]:
         """The decider's codec, built once (the pair keeps the decider alive for its id)."""
@@ -72,22 +81,44 @@ class CommandHandler:
         metadata: dict[str, str] | None = None,
     ) -> list[StoredEvent]:
         """Decide and append; `DomainError` passes through, conflicts are retried."""
+        key = (decider.aggregate_type, aggregate_id)
         for attempt in range(1, self.max_attempts + 1):
-            state, version = await self.load(decider, aggregate_id)
-            events = decider.decide(state, command)
+            cached = self._cache.get(key)
+            state, version = cached or await self.load(decider, aggregate_id)
+            try:
+                events = decider.decide(state, command)
+            except DomainError:
+                if cached is None:
+                    raise
+                self._cache.evict(key)  # maybe stale: decide again on fresh state
+                continue
             if not events:
                 return []
             try:
                 stored = await self._append(decider, aggregate_id, version, events, metadata)
             except ConcurrencyError:
+                self._cache.evict(key)
                 if attempt == self.max_attempts:
                     raise
                 continue
-            await self._maybe_snapshot(decider, aggregate_id, state, version, events)
-            if self.on_committed is not None:
-                self.on_committed(stored[-1].position)
+            await self._committed(decider, aggregate_id, state, version, events, stored)
             return stored
-        raise AssertionError("unreachable")  # pragma: no cover
+        raise ConcurrencyError(decider.aggregate_type, aggregate_id, -1, -1)  # pragma: no cover
+
+    async def _committed(  # noqa: PLR0917 - private; one call site
+        self,
+        decider: AnyDecider,
+        aggregate_id: str,
+        state: Any,
+        version: int,
+        events: Sequence[Any],
+        stored: list[StoredEvent],
+    ) -> None:
+        new_state = fold(decider, state, events)
+        self._cache.put((decider.aggregate_type, aggregate_id), new_state, stored[-1].sequence)
+        await self._maybe_snapshot(decider, aggregate_id, new_state, version, len(events))
+        if self.on_committed is not None:
+            self.on_committed(stored[-1].position)
 
     async def _append(
         self,
@@ -116,11 +147,11 @@ class CommandHandler:
         self,
         decider: AnyDecider,
         aggregate_id: str,
-        state: Any,
+        new_state: Any,
         version: int,
-        events: Sequence[Any],
+        count: int,
     ) -> None:
-        new_version = version + len(events)
+        new_version = version + count
         every = self.snapshot_every
         if self.snapshots is None or new_version // every == version // every:
             return
@@ -129,6 +160,6 @@ class CommandHandler:
             aggregate_id=aggregate_id,
             decider_version=decider.version,
             sequence=new_version,
-            state=msgspec.json.encode(fold(decider, state, events)),
+            state=msgspec.json.encode(new_state),
         )
         await self.snapshots.put(snap)

@@ -1,0 +1,101 @@
+"""Event store benchmarks: Ironstar vs the `eventsourcing` library vs raw sqlite3.
+
+    .venv/bin/python bench/store.py --json [--quick]
+
+Every workload runs in this one process, against a fresh file per repeat where it
+writes, with fsync on every commit (`synchronous=FULL`, WAL) for all three.
+Rates are medians of `--repeats` runs; `vs_es` = ironstar / eventsourcing. The raw
+ceiling for "64 writers" is plain executemany of 64 rows per fsync'd transaction, i.e.
+perfect group commit with no command work at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import _eventsourcing as es
+from bench import _ironstar as ours
+from bench import _raw as raw
+from bench._timing import median_rate
+
+type Run = Callable[[Path], tuple[int, float]]
+
+
+def row(
+    name: str, repeats: int, ironstar: Run, eventsourcing: Run | None, ceiling: Run | None
+) -> dict[str, object]:
+    ours_rate = median_rate(ironstar, repeats)
+    result: dict[str, object] = {"workload": name, "ironstar": ours_rate}
+    if eventsourcing is not None:
+        theirs = median_rate(eventsourcing, repeats)
+        result["eventsourcing"] = theirs
+        result["vs_es"] = round(ours_rate / theirs, 2)
+    if ceiling is not None:
+        result["raw_sqlite3"] = median_rate(ceiling, repeats)
+    print(json.dumps(result), file=sys.stderr)
+    return result
+
+
+def fixed(path: Path, run: Callable[[Path], tuple[int, float]]) -> Run:
+    """A read workload on a file populated once (the fresh temp dir is ignored)."""
+    return lambda _tmp: run(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    q = args.quick
+    n_seq, n_conc = (300, 3000) if q else (2000, 20000)
+    n_10, n_100, n_read = (10_000, 50_000, 50_000) if q else (200_000, 1_000_000, 1_000_000)
+    r = args.repeats
+    rows = [
+        row("T1 sequential commands/s", r, lambda t: ours.commands(t, n_seq, 1),
+            lambda t: es.commands(t, n_seq, 1), lambda t: raw.singles(t, n_seq)),
+        row("T1 64 writers commands/s", r, lambda t: ours.commands(t, n_conc, 64),
+            lambda t: es.commands(t, n_conc, 64), lambda t: raw.batched(t, n_conc, 64)),
+        row("T2 10/txn events/s", r, lambda t: ours.batched(t, n_10, 10),
+            lambda t: es.batched(t, n_10, 10), lambda t: raw.batched(t, n_10, 10)),
+        row("T2 100/txn events/s", r, lambda t: ours.batched(t, n_100, 100),
+            lambda t: es.batched(t, n_100, 100), lambda t: raw.batched(t, n_100, 100)),
+    ]  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        rows += read_rows(Path(tmp), n_read, r)
+    out = {"quick": q, "repeats": r, "rows": rows}
+    print(json.dumps(out, indent=2) if args.json else out)
+
+
+def read_rows(tmp: Path, n: int, r: int) -> list[dict[str, object]]:
+    mine, theirs, old = tmp / "e.db", tmp / "es.db", tmp / "old.db"
+    ours.populate(mine, n)
+    es.populate(theirs, n)
+    ours.populate(old, n, version=1)
+    current = fixed(mine, lambda p: ours.read_all(p, decode=True))
+    upcast = fixed(old, ours.read_upcast)
+    t9_current, t9_upcast = median_rate(current, r), median_rate(upcast, r)
+    return [
+        row("T4 catch-up rows/s (raw)", r, fixed(mine, lambda p: ours.read_all(p, decode=False)),
+            fixed(theirs, lambda p: es.read_all(p, decode=False)), fixed(mine, raw.read_all)),
+        row("T4 catch-up events/s (decoded)", r, current,
+            fixed(theirs, lambda p: es.read_all(p, decode=True)), None),
+        row(f"T5 rebuild {n:,} events, events/s", r, fixed(mine, ours.rebuild),
+            fixed(theirs, es.rebuild), None),
+        row("T6 loads/s (100-event stream)", r, fixed(mine, lambda p: ours.loads(p, 2000)),
+            fixed(theirs, lambda p: es.loads(p, 2000)), fixed(mine, lambda p: raw.loads(p, 2000))),
+        {"workload": "T9 upcaster overhead (decoded read, 1 step)",
+         "current_events_per_s": t9_current, "upcast_events_per_s": t9_upcast,
+         "overhead_pct": round((t9_current / t9_upcast - 1) * 100, 1)},
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
