@@ -8,8 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Response
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Request,
+    Response,
+    sync_playwright,
+)
 
 from ironstar.settings import Settings
 from tests.conftest import REAL_STATIC, LiveServer, start_server
@@ -52,11 +59,8 @@ class PageProblems:
             self.errors.append(f"failed: {request.url} {request.failure}")
 
 
-def app_settings(data_dir: Path, **overrides: object) -> Settings:
-    settings = Settings(data_dir=data_dir, static_root=REAL_STATIC, log_level="warning")
-    for key, value in overrides.items():
-        settings = __import__("msgspec").structs.replace(settings, **{key: value})
-    return settings
+def app_settings(data_dir: Path) -> Settings:
+    return Settings(data_dir=data_dir, static_root=REAL_STATIC, log_level="warning")
 
 
 @pytest.fixture(scope="session")

@@ -57,8 +57,8 @@ def static_root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path / "data"
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
 
 
 def test_sigterm_ends_open_streams_and_exits_within_five_seconds(

@@ -89,9 +89,7 @@ def test_editing_to_empty_deletes_and_blur_saves(app_server: LiveServer, page: P
     expect(page.locator(".todo-list li label")).to_have_text(["two"])
 
 
-def test_filters_follow_the_hash_back_button_and_reload(
-    app_server: LiveServer, page: Page
-) -> None:
+def test_filters_follow_the_hash_back_button_and_reload(app_server: LiveServer, page: Page) -> None:
     open_app(page, app_server)
     add(page, "active one", "done one")
     page.locator(".todo-list li .toggle").nth(1).check()
@@ -170,7 +168,8 @@ def test_drag_and_drop_reorder_persists(app_server: LiveServer, page: Page) -> N
     source = page.locator(".todo-list li").nth(2).locator("label")
     target = page.locator(".todo-list li").nth(0)
     box_s, box_t = source.bounding_box(), target.bounding_box()
-    assert box_s and box_t
+    assert box_s is not None
+    assert box_t is not None
     page.mouse.move(box_s["x"] + 20, box_s["y"] + box_s["height"] / 2)
     page.mouse.down()
     steps = 12

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import httpx
@@ -83,3 +84,23 @@ def test_responses_carry_security_headers(live: LiveServer) -> None:
     headers = httpx.get(f"{live.url}/").headers
     assert headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
+
+
+def test_dev_reload_tells_stale_tabs_to_reload_and_swaps_css_in_place(
+    settings: Settings, make_live: Callable[[Settings], LiveServer]
+) -> None:
+    dev_dir = settings.static_root / "dev"
+    (settings.static_root / "dist").rename(dev_dir)
+    server = make_live(msgspec.structs.replace(settings, dev=True))
+    stale = httpx.get(f"{server.url}/_dev/reload?boot=older-process", timeout=5)
+    assert '"_reload":true' in stale.text
+
+    from ironstar.web.dev_reload import BOOT_ID
+
+    with httpx.stream("GET", f"{server.url}/_dev/reload?boot={BOOT_ID}", timeout=10) as stream:
+        time.sleep(0.3)  # let the watcher start
+        (dev_dir / "assets" / "main-abc123.css").write_text("body{color:red}")
+        lines = stream.iter_lines()
+        data = next(line for line in lines if line.startswith("data: signals"))
+    assert '"_css":' in data
+    assert "_reload" not in data
