@@ -18,6 +18,7 @@ class TodoLists:
         self._codec = codec
         self._lists: dict[str, TodoList] = {}
         self._versions: dict[str, int] = {}
+        self._changed_at: dict[str, int] = {}
         self.position = 0
 
     def apply(self, event: StoredEvent) -> None:
@@ -27,7 +28,7 @@ class TodoLists:
             if decoded is not None:  # None: an upcaster retired this event
                 self._lists[owner] = todo_list.evolve(self.get(owner), decoded)
             self._versions[owner] = event.sequence
-        self.position = event.position
+            self._changed_at[owner] = event.position
 
     def get(self, owner: str) -> TodoList:
         return self._lists.get(owner, TodoList())
@@ -35,7 +36,12 @@ class TodoLists:
     def version(self, owner: str) -> int:
         return self._versions.get(owner, 0)
 
+    def changed_at(self, owner: str) -> int:
+        """The global position of the owner's latest event: the SSE id of its view."""
+        return self._changed_at.get(owner, 0)
+
     def reset(self) -> None:
         self._lists.clear()
         self._versions.clear()
+        self._changed_at.clear()
         self.position = 0

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import msgspec
+from cachetools import LRUCache
 from datastar_py.sse import DatastarEvent
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -59,6 +60,8 @@ class TodoRoutes:
     def __init__(self, services: Services, lists: TodoLists) -> None:
         self.services = services
         self.lists = lists
+        # Render once, send many: every tab of a session shares one rendering per change.
+        self._rendered: LRUCache[tuple[str, int, Filter], str] = LRUCache(1024)
 
     def routes(self) -> list[Route]:
         return [
@@ -102,13 +105,18 @@ class TodoRoutes:
                 version = self.lists.version(owner)
                 if version != rendered:
                     rendered = version
-                    yield self._render(owner, filter_, position)
+                    yield self._render(owner, filter_, version)
                 position = await subscription.wait(position)
                 await services.projections.wait_for(position)
 
-    def _render(self, owner: str, filter_: Filter, position: int) -> str:
-        region = todo_region(todos=self.lists.get(owner), filter_=filter_)
-        return SSE.patch_elements(region, event_id=str(position))
+    def _render(self, owner: str, filter_: Filter, version: int) -> str:
+        key = (owner, version, filter_)
+        event = self._rendered.get(key)
+        if event is None:
+            region = todo_region(todos=self.lists.get(owner), filter_=filter_)
+            event = SSE.patch_elements(region, event_id=str(self.lists.changed_at(owner)))
+            self._rendered[key] = event
+        return event
 
     # -- commands ------------------------------------------------------------------------
     async def add(self, request: Request) -> Response:
