@@ -8,7 +8,8 @@
  * `src/main.ts`, `src/analytics.ts`, `vendor/datastar.js`, `src/favicon.svg`.
  * The Python side resolves those keys with `static_url()`.
  */
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, watch } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -50,6 +51,45 @@ function verbatimEntries(files: readonly string[]): Plugin {
   };
 }
 
+/**
+ * In watch mode (`npm run dev`), re-run scripts/build_icons.py for static/dev when a Python
+ * file under src/ironstar changes, so a new `icon("name")` shows up without rebuilding the
+ * bundle. The server reads icons.json when it (re)starts.
+ */
+function iconsWatcher(): Plugin {
+  let watching = false;
+  let started = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const repo = resolve(here, "..");
+  const python = (): string => {
+    const venv = resolve(repo, ".venv/bin/python");
+    return process.env.PYTHON || (existsSync(venv) ? venv : "python3");
+  };
+  const run = (): void => {
+    const child = spawn(python(), [resolve(repo, "scripts/build_icons.py"), "--only", "dev", "-q"], {
+      stdio: "inherit",
+    });
+    child.on("error", (error) => console.error(`build_icons: ${error.message}`));
+  };
+  return {
+    name: "ironstar:icons-watcher",
+    apply: "build",
+    configResolved(config) {
+      watching = Boolean(config.build.watch);
+    },
+    buildStart() {
+      if (!watching || started) return;
+      started = true;
+      const sources = resolve(repo, "src/ironstar");
+      watch(sources, { recursive: true }, (_event, file) => {
+        if (!file || !String(file).endsWith(".py")) return;
+        clearTimeout(timer);
+        timer = setTimeout(run, 150);
+      }).unref();
+    },
+  };
+}
+
 export default defineConfig(({ mode }) => {
   const dev = mode === "development";
   return {
@@ -65,7 +105,7 @@ export default defineConfig(({ mode }) => {
       },
       devSourcemap: dev,
     },
-    plugins: [verbatimEntries(VERBATIM)],
+    plugins: [verbatimEntries(VERBATIM), iconsWatcher()],
     build: {
       outDir: resolve(staticRoot, dev ? "dev" : "dist"),
       // Dev keeps unhashed names, so overwriting is enough (and keeps icons.json alive
