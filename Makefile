@@ -51,7 +51,11 @@ dev: setup ## Dev loop: server reload + Vite watch + live reload in the browser
 
 test: setup ## Every check: lint, types, import contracts, unit, HTTP and browser tests
 	$(MAKE) --no-print-directory lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not browser"
+	$(MAKE) --no-print-directory test-browser
+
+test-browser: setup ## Browser tests in headless Chromium (own run: Playwright's sync loop and asyncio tests don't mix)
+	$(BIN)/pytest -m browser
 
 test-fast: setup ## Tests without the browser
 	$(BIN)/pytest -m "not browser"

@@ -20,6 +20,8 @@ from ironstar.app import create_app
 from ironstar.settings import PACKAGE_DIR, Settings
 
 REAL_STATIC = PACKAGE_DIR / "static"
+# Browser fixtures are registered once for the whole run: one Playwright, one Chromium.
+pytest_plugins = ["tests.browser_support"]
 
 
 def write_fake_assets(root: Path) -> Path:
