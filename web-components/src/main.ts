@@ -4,9 +4,11 @@
  */
 import "./styles/index.css";
 
+import { watchConnection } from "./components/connection";
 import { define } from "./components/define";
 import { ReverseText } from "./components/reverse-text";
 import { SortableList } from "./components/sortable-list";
 
 define("sortable-list", SortableList);
 define("reverse-text", ReverseText);
+watchConnection();
