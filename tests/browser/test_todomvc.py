@@ -166,17 +166,8 @@ def test_drag_and_drop_reorder_persists(app_server: LiveServer, page: Page) -> N
     open_app(page, app_server)
     add(page, "first", "second", "third")
     source = page.locator(".todo-list li").nth(2).locator("label")
-    target = page.locator(".todo-list li").nth(0)
-    box_s, box_t = source.bounding_box(), target.bounding_box()
-    assert box_s is not None
-    assert box_t is not None
-    page.mouse.move(box_s["x"] + 20, box_s["y"] + box_s["height"] / 2)
-    page.mouse.down()
-    steps = 12
-    for i in range(1, steps + 1):
-        y = box_s["y"] + (box_t["y"] + 2 - box_s["y"]) * i / steps
-        page.mouse.move(box_s["x"] + 20, y)
-    page.mouse.up()
+    target = page.locator(".todo-list li").nth(0).locator("label")
+    source.drag_to(target, target_position={"x": 20, "y": 2})
     expect(page.locator(".todo-list li label")).to_have_text(["third", "first", "second"])
     page.reload()
     expect(page.locator(".todo-list li label")).to_have_text(["third", "first", "second"])
