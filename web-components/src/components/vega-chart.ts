@@ -38,6 +38,9 @@ export interface SelectDetail {
   value: unknown;
 }
 
+const darkQuery = (): MediaQueryList | null =>
+  window.matchMedia?.("(prefers-color-scheme: dark)") ?? null;
+
 const looksLikeJson = (raw: string): boolean => /^\s*[[{]/.test(raw);
 
 async function fetchJson(url: string, signal: AbortSignal): Promise<unknown> {
@@ -113,6 +116,7 @@ export class VegaChart extends HTMLElement {
     // Moved within the document (a morph): the view is still alive, keep it.
     if (this.#result || this.#embedding) return;
     this.#container = chartShadow(this, CHART_CSS);
+    darkQuery()?.addEventListener("change", this.#onScheme);
     void this.#embed();
   }
 
@@ -154,9 +158,13 @@ export class VegaChart extends HTMLElement {
         if (initial) withInitialData(spec, initial);
         if (generation !== this.#generation || !this.isConnected) return;
         this.#finalize();
+        const dark = darkQuery()?.matches ?? false;
         const result = await embed(container, spec, {
           actions: false,
           renderer: renderer === "canvas" ? "canvas" : "svg",
+          // Follow the system colour scheme; the card behind the chart gives the colour.
+          theme: dark ? "dark" : undefined,
+          config: { background: "transparent" },
           mode: "$schema" in spec && String(spec.$schema).includes("vega-lite") ? "vega-lite" : undefined,
         });
         if (generation !== this.#generation || !this.isConnected) {
@@ -230,6 +238,11 @@ export class VegaChart extends HTMLElement {
     }
   }
 
+  #onScheme = (): void => {
+    this.#spec = null; // force a re-embed with the other theme
+    void this.#embed();
+  };
+
   #finalize(): void {
     if (!this.#result) return;
     this.#result.finalize();
@@ -238,6 +251,7 @@ export class VegaChart extends HTMLElement {
   }
 
   #teardown(): void {
+    darkQuery()?.removeEventListener("change", this.#onScheme);
     this.#generation += 1;
     this.#abort?.abort();
     this.#abort = null;
