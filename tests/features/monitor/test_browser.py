@@ -1,0 +1,32 @@
+"""The monitor in real Chromium: the numbers change without a reload."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser_support import PageProblems
+from tests.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_readings_update_every_second(
+    app_server: LiveServer, page: Page, problems: PageProblems
+) -> None:
+    page.goto(app_server.url + "/monitor")
+    streams = page.locator("#reading-open_streams [data-text]")
+    expect(streams).to_have_text("1", timeout=10_000)  # this page's own stream
+    memory = page.locator("#reading-memory_used_mb [data-text]")
+    first = memory.inner_text()
+    position = page.locator("#reading-position [data-text]").inner_text()
+    page.wait_for_function(
+        "([el, before]) => el.textContent !== before",
+        arg=[memory.element_handle(), first],
+        timeout=10_000,
+    )
+    assert position.isdigit()
+    assert page.locator("#reading-cache_hits [data-text]").inner_text() == "—"
+    meter = page.locator(".monitor-gauge meter").first
+    assert 0 <= float(meter.get_attribute("value") or "-1") <= 100
+    assert problems.errors == []
