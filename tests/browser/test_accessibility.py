@@ -28,7 +28,7 @@ def test_no_serious_or_critical_violations(
         page.add_script_tag(path=str(AXE))
         results: dict[str, Any] = page.evaluate("axe.run(document)")
         bad = [
-            f"{v['id']}: {[n['target'] for n in v['nodes']]} {v['nodes'][0]['any'][0]['message'][:120]}"
+            f"{v['id']}: {[n['target'] for n in v['nodes']]} {v['nodes'][0]['failureSummary']}"
             for v in results["violations"]
             if v["impact"] in {"serious", "critical"}
         ]
