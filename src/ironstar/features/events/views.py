@@ -40,6 +40,8 @@ ROWS = "#event-rows"
 # The select opens the stream and reopens it when the filter changes: requests from one
 # element cancel each other, so there is never more than one tail per page.
 OPEN_TAIL = "@get('/api/events')"
+# Set the signal before the request, whatever order the bind and this listener run in.
+REOPEN_TAIL = f"$aggregate_type = el.value; {OPEN_TAIL}"
 # Sends the `position` signal; the answer patches `#time-travel`.
 TRAVEL = "@get('/api/events/at')"
 COLUMNS = (
@@ -72,7 +74,11 @@ def filter_control(known_types: list[str]) -> Element:
         label(for_="aggregate-type")["Aggregate type"],
         select(
             "#aggregate-type",
-            {"data-bind:aggregate_type": True, "data-init": OPEN_TAIL, "data-on:change": OPEN_TAIL},
+            {
+                "data-bind:aggregate_type": True,
+                "data-init": OPEN_TAIL,
+                "data-on:change": REOPEN_TAIL,
+            },
         )[
             option(value="")["All"],
             (option(value=name)[name] for name in known_types),
