@@ -1,0 +1,41 @@
+"""Stored events → newline-delimited JSON for DuckDB's bulk JSON reader.
+
+The payload is already JSON, so it is spliced in as `msgspec.Raw` (never decoded here);
+short keys keep the file small. No numpy or Arrow needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+
+from ironstar.kernel import StoredEvent
+
+
+class _Row(msgspec.Struct, array_like=False):
+    p: int
+    t: str
+    a: str
+    e: str
+    c: str
+    j: msgspec.Raw
+
+
+_encode_lines = msgspec.json.Encoder().encode_lines
+
+
+def encode_batch(events: Sequence[StoredEvent]) -> bytes:
+    return _encode_lines(
+        [
+            _Row(
+                e.position,
+                e.aggregate_type,
+                e.aggregate_id,
+                e.event_type,
+                e.created_at,
+                msgspec.Raw(e.payload),
+            )
+            for e in events
+        ]
+    )

@@ -1,0 +1,105 @@
+"""AnalyticsFollower: keeps the DuckDB projection up to date with the event store.
+
+Woken by the bus (a wake-up only), it waits a short debounce so a burst of commands
+becomes one batch, reads what it missed from the store by position, and loads it in
+its own worker thread (DuckDB calls block). Listeners hear the new position after each
+committed catch-up: the query cache drops its entries, dashboard streams re-query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+import structlog
+
+from ironstar.infra.analytics.projection import AnalyticsProjection
+from ironstar.infra.bus import EventBus
+from ironstar.kernel import EventStore
+
+log = structlog.get_logger(__name__)
+
+type Progress = Callable[[int, int], None]  # (events done, events in total)
+
+
+class AnalyticsFollower:
+    def __init__(
+        self,
+        projection: AnalyticsProjection,
+        store: EventStore,
+        *,
+        batch_size: int = 50_000,
+        debounce_seconds: float = 0.2,
+        retry_seconds: float = 5.0,
+    ) -> None:
+        self.projection = projection
+        self.store = store
+        self.batch_size = batch_size
+        self.debounce_seconds = debounce_seconds
+        self.retry_seconds = retry_seconds
+        # Published after each committed catch-up; subscribe to re-query (dashboard streams).
+        self.applied = EventBus(projection.position)
+        self.listeners: list[Callable[[int], None]] = []
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="analytics-writer")
+        self._lock = asyncio.Lock()
+
+    @property
+    def position(self) -> int:
+        return self.projection.position
+
+    async def catch_up(self, progress: Progress | None = None) -> int:
+        """Load every stored event after the checkpoint; return how many were loaded."""
+        async with self._lock:
+            total = max(0, await self.store.last_position() - self.position)
+            done = 0
+            batch = await self.store.read_all(self.position, self.batch_size)
+            while batch:
+                # Read the next batch from SQLite while DuckDB loads this one.
+                loading = self._run(partial(self.projection.apply_batch, batch))
+                after = batch[-1].position
+                batch, loaded = await asyncio.gather(
+                    self.store.read_all(after, self.batch_size), loading
+                )
+                done += loaded
+                if progress is not None:
+                    progress(done, max(total, done))
+            if done:
+                self._announce()
+            return done
+
+    async def rebuild(self, progress: Progress | None = None) -> tuple[int, float]:
+        """Drop the projection and replay the whole log: (events, seconds)."""
+        started = time.perf_counter()
+        async with self._lock:
+            await self._run(self.projection.reset)
+        done = await self.catch_up(progress)
+        return done, time.perf_counter() - started
+
+    async def follow(self, bus: EventBus) -> None:
+        """Run until cancelled: catch up now, then after every (debounced) wake-up."""
+        async with bus.subscribe() as subscription:
+            while True:
+                try:
+                    await self.catch_up()
+                except Exception:
+                    log.exception("analytics.catch_up_failed", position=self.position)
+                    await asyncio.sleep(self.retry_seconds)
+                    continue
+                await subscription.wait(self.position)
+                await asyncio.sleep(self.debounce_seconds)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._run(self.projection.close)
+        self._writer.shutdown(wait=True)
+
+    def _announce(self) -> None:
+        for listener in self.listeners:
+            listener(self.position)
+        self.applied.publish(self.position)
+
+    async def _run[T](self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._writer, fn)
