@@ -166,6 +166,14 @@ def write_json(path: Path, icons: dict[str, str]) -> bool:
     return True
 
 
+def ignore_in_git(folder: Path) -> None:
+    """Build output is never committed: keep a `*` .gitignore in the folder we write."""
+    marker = folder / ".gitignore"
+    if not marker.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        marker.write_text("*\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Inline the Lucide icons in use.")
     parser.add_argument("--only", choices=TARGETS, help="write one asset folder, not both")
@@ -192,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     for target in targets:
         path: Path = args.static / target / "icons.json"
         changed = write_json(path, icons)
+        ignore_in_git(path.parent)
         if not args.quiet:
             state = "wrote" if changed else "unchanged"
             print(f"build_icons: {state} {path} ({len(icons)} icons: {', '.join(icons)})")
