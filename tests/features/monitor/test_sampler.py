@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,4 +98,17 @@ async def test_a_sample_is_rendered_once_and_wakes_subscribers(services: Service
     assert sampler.patch == render(sample)
     assert '"cache_hits":3,"cache_misses":1' in sampler.patch
     assert sampler.patch.startswith("event: datastar-patch-signals\n")
+    await services.store.close()
+
+
+async def test_the_sampler_rests_while_nobody_watches(services: Services) -> None:
+    sampler = Sampler(services, interval=0.01)
+    job = asyncio.create_task(sampler.run())
+    await asyncio.sleep(0.1)
+    assert sampler.tick == 1  # the first sample, for the page; then nothing
+    async with sampler.ticks.subscribe() as subscription:
+        assert await asyncio.wait_for(subscription.wait(3), timeout=5) > 3
+    job.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await job
     await services.store.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from cachetools import LRUCache
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -43,7 +44,8 @@ class PatchCache:
     def __init__(self, counters: Counters) -> None:
         self.counters = counters
         self._global: tuple[int, str] = (-1, "")
-        self._sessions: dict[str, tuple[int, str]] = {}
+        # Bounded: only sessions with open streams need their patch kept.
+        self._sessions: LRUCache[str, tuple[int, str]] = LRUCache(4096)
 
     def global_patch(self) -> str:
         version = self.counters.global_version

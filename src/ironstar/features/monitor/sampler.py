@@ -86,12 +86,15 @@ class Sampler:
         psutil.cpu_percent(interval=None)  # primes the counter: the next call is meaningful
 
     async def run(self) -> None:
-        """The background job: sample forever; a failed sample is skipped, not fatal."""
+        """The background job: sample while someone watches; a failed sample is skipped."""
         while True:
-            try:
-                await self.sample_once()
-            except Exception:
-                log.exception("monitor.sample_failed")
+            if self.ticks.subscriber_count or self.tick == 0:
+                try:
+                    await self.sample_once()
+                except Exception:
+                    log.exception("monitor.sample_failed")
+            else:
+                self._last = None  # nobody watching: no work, and no rate across the gap
             await asyncio.sleep(self.interval)
 
     async def sample_once(self) -> Sample:

@@ -35,6 +35,9 @@ APP = (
     ("cache_misses", "Analytics cache misses", ""),
 )
 
+# Readings that turn amber (a `data-class` toggled by the signal itself).
+WARN = {"projection_lag": {"data-class:monitor-warn": "$monitor.projection_lag > 0"}}
+
 
 def monitor_app(*, sample: Sample) -> Element:
     signals = msgspec.json.encode({"monitor": sample}).decode()
@@ -69,12 +72,7 @@ def readings(*, title: str, rows: tuple[tuple[str, str, str], ...], sample: Samp
         h2[title],
         dl[
             (
-                div(
-                    f"#reading-{field}.monitor-reading",
-                    {"data-class:monitor-warn": "$monitor.projection_lag > 0"}
-                    if field == "projection_lag"
-                    else {},
-                )[
+                div(f"#reading-{field}.monitor-reading", WARN.get(field, {}))[
                     dt[label],
                     dd[span({"data-text": f"$monitor.{field}"})[str(values[field])], f" {unit}"],
                 ]
