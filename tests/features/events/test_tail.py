@@ -31,7 +31,7 @@ def test_the_page_is_in_the_nav_and_opens_the_tail(client: httpx.Client) -> None
     html = client.get("/events").text
     assert 'href="/events"' in html
     assert "Event log" in html
-    assert 'data-init="@get(&#39;/api/events&#39;)"' in html
+    assert 'data-init="@get(&#39;/api/events&#39;, {retry: &#39;always&#39;})"' in html
     assert '<option value="todo_list">todo_list</option>' in html
     assert 'id="event-rows"' in html
 

@@ -38,8 +38,9 @@ from ironstar.kernel import StoredEvent
 
 ROWS = "#event-rows"
 # The select opens the stream and reopens it when the filter changes: requests from one
-# element cancel each other, so there is never more than one tail per page.
-OPEN_TAIL = "@get('/api/events')"
+# element cancel each other, so there is never more than one tail per page. `always`
+# also reconnects after a clean end (a server restart), sending `Last-Event-ID`.
+OPEN_TAIL = "@get('/api/events', {retry: 'always'})"
 # Set the signal before the request, whatever order the bind and this listener run in.
 REOPEN_TAIL = f"$aggregate_type = el.value; {OPEN_TAIL}"
 # Sends the `position` signal; the answer patches `#time-travel`.

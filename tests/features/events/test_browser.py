@@ -1,0 +1,87 @@
+"""The event log in real Chromium: live rows, filter, time travel, resume after a drop."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser_support import PageProblems
+from tests.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+ROWS = "#event-rows tr[id^='event-']"
+
+
+def add_todo(page: Page, text: str) -> None:
+    box = page.locator(".new-todo")
+    box.fill(text)
+    box.press("Enter")
+    expect(page.locator(".todo-list label", has_text=text)).to_be_visible(timeout=10_000)
+
+
+def drop_streams(server: LiveServer) -> None:
+    """End every open stream cleanly, as a restart would (new streams are not affected)."""
+    shutdown: asyncio.Event = server.app.state.shutdown
+    loop: asyncio.AbstractEventLoop = server.app.state.loop
+    loop.call_soon_threadsafe(lambda: (shutdown.set(), shutdown.clear()))
+
+
+def test_the_log_is_live_filters_travels_and_resumes(
+    app_server: LiveServer, context: BrowserContext, page: Page, problems: PageProblems
+) -> None:
+    todos = context.new_page()  # same context: the same session owns the todos
+    problems.watch(todos)
+    todos.goto(app_server.url + "/")
+    expect(todos.locator(".connection")).to_have_text("online", timeout=10_000)
+    add_todo(todos, "<b>first</b>")
+
+    resumed: list[str] = []
+    page.on(
+        "request",
+        lambda r: "/api/events?" in r.url and resumed.append(r.headers.get("last-event-id", "")),
+    )
+    page.goto(app_server.url + "/events")
+    expect(page.locator(".connection")).to_have_text("online", timeout=10_000)
+    expect(page.locator(ROWS)).to_have_count(1, timeout=10_000)
+    expect(page.locator("#event-1 .payload")).to_contain_text('"text":"<b>first</b>"')
+
+    add_todo(todos, "'+alert(1)+'")  # live: a new row on top
+    expect(page.locator(ROWS)).to_have_count(2, timeout=10_000)
+    expect(page.locator(ROWS).first).to_have_id("event-2")
+
+    # Time travel: the panel loaded itself when it scrolled into view; pick position 1.
+    expect(page.locator("#time-travel")).to_contain_text("after position 1", timeout=10_000)
+    page.locator("#travel-position").fill("1")
+    travel = page.locator("#time-travel")
+    expect(travel).to_contain_text("after position 1: 1 todo.", timeout=10_000)
+    expect(travel.locator(".todo-list label")).to_have_text(["<b>first</b>"])
+
+    # A drop: the stream ends, events land meanwhile, the retry resumes with exactly those.
+    drop_streams(app_server)
+    with httpx.Client(base_url=app_server.url, cookies=_cookies(context)) as client:
+        for text in ("missed one", "missed two"):
+            response = client.post(
+                "/api/todos", json={"input": text}, headers={"datastar-request": "true"}
+            )
+            assert response.is_success
+    expect(page.locator(ROWS)).to_have_count(4, timeout=10_000)
+    expect(page.locator(ROWS).first).to_have_id("event-4")
+    assert resumed[:2] == ["", "2"]  # a fresh tail, then a resume after position 2
+    assert page.locator(ROWS).evaluate_all("rows => rows.map(r => r.id)") == [
+        "event-4",
+        "event-3",
+        "event-2",
+        "event-1",
+    ]
+
+    # The filter reopens the stream from a fresh backlog of one aggregate type.
+    page.select_option("#aggregate-type", "todo_list")
+    expect(page.locator(ROWS)).to_have_count(4, timeout=10_000)
+    assert problems.errors == []
+
+
+def _cookies(context: BrowserContext) -> dict[str, str]:
+    return {c["name"]: c["value"] for c in context.cookies() if "name" in c and "value" in c}
