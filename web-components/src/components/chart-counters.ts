@@ -26,13 +26,35 @@ export function counters(): ChartCounters {
 /** Shadow DOM for a chart: Datastar morphs light DOM children, never a shadow root. */
 export function chartShadow(host: HTMLElement, css: string): HTMLDivElement {
   const root = host.shadowRoot ?? host.attachShadow({ mode: "open" });
-  const style = document.createElement("style");
-  style.textContent = css;
   const container = document.createElement("div");
   container.part.add("chart");
   container.className = "chart";
-  root.replaceChildren(style, container);
+  // A constructed stylesheet is not an inline <style>, so a strict style-src CSP allows it.
+  const sheet = sheetFor(css);
+  if (sheet) {
+    root.adoptedStyleSheets = [sheet];
+    root.replaceChildren(container);
+  } else {
+    const style = document.createElement("style");
+    style.textContent = css;
+    root.replaceChildren(style, container);
+  }
   return container;
+}
+
+const sheets = new Map<string, CSSStyleSheet>();
+
+function sheetFor(css: string): CSSStyleSheet | null {
+  if (!("adoptedStyleSheets" in Document.prototype) || !("replaceSync" in CSSStyleSheet.prototype)) {
+    return null;
+  }
+  let sheet = sheets.get(css);
+  if (!sheet) {
+    sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    sheets.set(css, sheet);
+  }
+  return sheet;
 }
 
 export const CHART_CSS = `
