@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Request, expect
 
 from tests.browser_support import PageProblems
 from tests.conftest import LiveServer
@@ -26,7 +26,12 @@ def drop_streams(server: LiveServer) -> None:
     """End every open stream cleanly, as a restart would (new streams are not affected)."""
     shutdown: asyncio.Event = server.app.state.shutdown
     loop: asyncio.AbstractEventLoop = server.app.state.loop
-    loop.call_soon_threadsafe(lambda: (shutdown.set(), shutdown.clear()))
+
+    def pulse() -> None:
+        shutdown.set()  # wakes every waiting stream now ...
+        shutdown.clear()  # ... and lets the reconnects stay open
+
+    loop.call_soon_threadsafe(pulse)
 
 
 def test_the_log_is_live_filters_travels_and_resumes(
@@ -39,10 +44,12 @@ def test_the_log_is_live_filters_travels_and_resumes(
     add_todo(todos, "<b>first</b>")
 
     resumed: list[str] = []
-    page.on(
-        "request",
-        lambda r: "/api/events?" in r.url and resumed.append(r.headers.get("last-event-id", "")),
-    )
+
+    def record(request: Request) -> None:
+        if "/api/events?" in request.url:
+            resumed.append(request.headers.get("last-event-id", ""))
+
+    page.on("request", record)
     page.goto(app_server.url + "/events")
     expect(page.locator(".connection")).to_have_text("online", timeout=10_000)
     expect(page.locator(ROWS)).to_have_count(1, timeout=10_000)
