@@ -9,7 +9,7 @@
  * The Python side resolves those keys with `static_url()`.
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, watch } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, watch } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -90,8 +90,28 @@ function iconsWatcher(): Plugin {
   };
 }
 
+/**
+ * Prod builds do not empty dist/: a running server (or a page still open in a browser)
+ * keeps finding the files of the previous build. Before writing, the old manifest is kept
+ * as `.vite/manifest.previous.json`; scripts/postbuild.mjs then deletes every file that
+ * neither manifest references.
+ */
+function keepPreviousManifest(outDir: string): Plugin {
+  return {
+    name: "ironstar:keep-previous-manifest",
+    apply: "build",
+    buildStart() {
+      const manifest = resolve(outDir, ".vite/manifest.json");
+      if (!existsSync(manifest)) return;
+      mkdirSync(resolve(outDir, ".vite"), { recursive: true });
+      copyFileSync(manifest, resolve(outDir, ".vite/manifest.previous.json"));
+    },
+  };
+}
+
 export default defineConfig(({ mode }) => {
   const dev = mode === "development";
+  const outDir = resolve(staticRoot, dev ? "dev" : "dist");
   return {
     root: here,
     base: "/static/",
@@ -105,12 +125,12 @@ export default defineConfig(({ mode }) => {
       },
       devSourcemap: dev,
     },
-    plugins: [verbatimEntries(VERBATIM), iconsWatcher()],
+    plugins: [verbatimEntries(VERBATIM), iconsWatcher(), ...(dev ? [] : [keepPreviousManifest(outDir)])],
     build: {
-      outDir: resolve(staticRoot, dev ? "dev" : "dist"),
-      // Dev keeps unhashed names, so overwriting is enough (and keeps icons.json alive
-      // across watch restarts); prod starts clean so old hashes do not pile up.
-      emptyOutDir: !dev,
+      outDir,
+      // Never empty: dev keeps unhashed names (overwriting is enough, icons.json survives);
+      // prod keeps the previous build for running servers, then postbuild prunes older files.
+      emptyOutDir: false,
       manifest: true,
       minify: !dev,
       cssMinify: !dev,
