@@ -2,6 +2,9 @@
 
 The payload is already JSON, so it is spliced in as `msgspec.Raw` (never decoded here);
 short keys keep the file small. No numpy or Arrow needed.
+
+The time is the event's `occurred_at` metadata when present (demo data and imports carry
+the time the thing happened), else the store's `created_at`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from collections.abc import Sequence
 import msgspec
 
 from ironstar.kernel import StoredEvent
+
+OCCURRED_AT = "occurred_at"
 
 
 class _Row(msgspec.Struct, array_like=False):
@@ -33,7 +38,7 @@ def encode_batch(events: Sequence[StoredEvent]) -> bytes:
                 e.aggregate_type,
                 e.aggregate_id,
                 e.event_type,
-                e.created_at,
+                e.metadata.get(OCCURRED_AT) or e.created_at,
                 msgspec.Raw(e.payload),
             )
             for e in events
