@@ -124,6 +124,7 @@ def time_travel_panel(last_position: int) -> Element:
                     "max": str(last_position),
                     "data-bind:position": True,
                     "data-on:input__debounce.150ms": TRAVEL,
+                    "data-indicator:_traveling": True,
                 },
             ),
             input(
@@ -134,8 +135,10 @@ def time_travel_panel(last_position: int) -> Element:
                     "aria-label": "Position (number)",
                     "data-bind:position": True,
                     "data-on:input__debounce.300ms": TRAVEL,
+                    "data-indicator:_traveling": True,
                 },
             ),
+            span(".muted", {"style": "display: none", "data-show": "$_traveling"})["loading…"],
         ],
         div("#time-travel", {"data-on-intersect__once": TRAVEL}, aria_live="polite")[
             p(".muted")["Loading…"]
