@@ -1,0 +1,158 @@
+"""The DuckDB projection against plain Python over the same events; checkpoints and crashes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from ironstar.infra.analytics import AnalyticsProjection, Filters
+from ironstar.infra.analytics import queries as q
+from ironstar.infra.analytics.queries import COMPLETION_BOUNDS
+from tests.infra.analytics.fixtures import (
+    completion_seconds,
+    make_events,
+    owner_counts,
+    type_counts,
+)
+
+NOW = datetime(2026, 12, 1)
+ALL = Filters()
+
+
+@pytest.fixture
+def projection(tmp_path: Path) -> AnalyticsProjection:
+    return AnalyticsProjection(tmp_path / "analytics.duckdb")
+
+
+def test_loaded_events_match_a_plain_python_count(projection: AnalyticsProjection) -> None:
+    events = make_events(5_000)
+    for start in range(0, len(events), 700):
+        projection.apply_batch(events[start : start + 700])
+    cur = projection.cursor()
+    assert projection.position == 5_000
+    assert {r.event_type: r.count for r in q.event_mix(cur, ALL, NOW)} == type_counts(events)
+    owners = q.busiest_owners(cur, ALL, NOW, limit=100)
+    assert {r.owner: r.events for r in owners} == owner_counts(events)
+    summary = q.summary(cur, ALL, NOW)
+    assert summary.events == 5_000
+    assert summary.added == type_counts(events)["TodoAdded"]
+
+
+def test_completion_times_match_a_plain_python_histogram(projection: AnalyticsProjection) -> None:
+    events = make_events(3_000)
+    projection.apply_batch(events)
+    seconds = completion_seconds(events)
+    expected = [0] * (len(COMPLETION_BOUNDS) + 1)
+    for s in seconds:
+        expected[
+            next((i for i, b in enumerate(COMPLETION_BOUNDS) if s < b), len(COMPLETION_BOUNDS))
+        ] += 1
+    buckets = q.completion_times(projection.cursor(), ALL, NOW)
+    assert [b.count for b in buckets] == expected
+    median = q.summary(projection.cursor(), ALL, NOW).median_completion_seconds
+    assert median == pytest.approx(sorted(seconds)[len(seconds) // 2], rel=0.05)
+
+
+def test_activity_buckets_sum_to_the_events_in_range(projection: AnalyticsProjection) -> None:
+    events = make_events(2_000)
+    projection.apply_batch(events)
+    activity = q.activity(projection.cursor(), ALL, NOW)
+    assert sum(r.count for r in activity.rows) == 2_000
+    assert len({r.bucket for r in activity.rows}) <= q.MAX_BUCKETS + 1
+    owner = events[0].aggregate_id
+    mine = q.activity(projection.cursor(), Filters(owner=owner), NOW)
+    assert sum(r.count for r in mine.rows) == owner_counts(events)[owner]
+
+
+def test_a_relative_range_only_counts_recent_events(projection: AnalyticsProjection) -> None:
+    events = make_events(1_000)  # one every ~3 s: 50 minutes
+    projection.apply_batch(events)
+    end = datetime.fromisoformat(events[-1].created_at).replace(tzinfo=None)
+    recent = q.summary(projection.cursor(), Filters(range="15m"), end)
+    assert 250 < recent.events < 350
+
+
+def test_filters_by_event_type_and_owner(projection: AnalyticsProjection) -> None:
+    events = make_events(1_000)
+    projection.apply_batch(events)
+    f = Filters(event_type="TodoAdded")
+    owners = q.busiest_owners(projection.cursor(), f, NOW, limit=100)
+    assert sum(r.events for r in owners) == type_counts(events)["TodoAdded"]
+    mix = q.event_mix(projection.cursor(), f, NOW)  # its own selection does not filter it
+    assert len(mix) == len(type_counts(events))
+
+
+def test_replaying_a_batch_counts_nothing_twice(projection: AnalyticsProjection) -> None:
+    events = make_events(500)
+    assert projection.apply_batch(events[:300]) == 300
+    assert projection.apply_batch(events[:400]) == 100
+    assert projection.apply_batch(events) == 100
+    assert projection.count() == 500
+
+
+class CrashBeforeCommit(AnalyticsProjection):
+    def _commit_checkpoint(self, position: int) -> None:
+        super()._commit_checkpoint(position)
+        raise RuntimeError("crash between the insert and the commit")
+
+
+def test_a_failure_mid_batch_rolls_back_rows_and_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "analytics.duckdb"
+    events = make_events(1_000)
+    first = AnalyticsProjection(path)
+    first.apply_batch(events[:600])
+    first.close()
+    crashing = CrashBeforeCommit(path)
+    with pytest.raises(RuntimeError):
+        crashing.apply_batch(events[600:])
+    assert crashing.position == 600
+    crashing.close()
+    resumed = AnalyticsProjection(path)
+    assert resumed.position == 600
+    assert resumed.count() == 600
+    resumed.apply_batch(events)
+    assert resumed.count() == 1_000
+    assert resumed.position == 1_000
+
+
+KILL_MID_BATCH = """
+import os, sys
+from ironstar.infra.analytics import AnalyticsProjection
+from tests.infra.analytics.fixtures import make_events
+
+class Killed(AnalyticsProjection):
+    def _commit_checkpoint(self, position):
+        super()._commit_checkpoint(position)
+        os._exit(9)  # the process dies inside the transaction: no rollback, no close
+
+p = Killed(sys.argv[1])
+p.apply_batch(make_events(1_000)[600:])
+"""
+
+
+def test_a_process_killed_mid_batch_resumes_without_double_counting(tmp_path: Path) -> None:
+    path = tmp_path / "analytics.duckdb"
+    events = make_events(1_000)
+    first = AnalyticsProjection(path)
+    first.apply_batch(events[:600])
+    first.close()
+    root = Path(__file__).parents[3]
+    done = subprocess.run(
+        [sys.executable, "-c", KILL_MID_BATCH, str(path)], cwd=root, check=False, timeout=60
+    )
+    assert done.returncode == 9
+    resumed = AnalyticsProjection(path)
+    assert (resumed.position, resumed.count()) == (600, 600)
+    resumed.apply_batch(events)
+    cur = resumed.cursor()
+    assert {r.event_type: r.count for r in q.event_mix(cur, ALL, NOW)} == type_counts(events)
+
+
+def test_reset_empties_the_projection(projection: AnalyticsProjection) -> None:
+    projection.apply_batch(make_events(100))
+    projection.reset()
+    assert (projection.position, projection.count()) == (0, 0)

@@ -1,0 +1,91 @@
+"""Remote data over httpfs: a Parquet (and CSV) file served by a local HTTP server."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ironstar.infra.analytics import (
+    AnalyticsProjection,
+    AnalyticsService,
+    Filters,
+    QueryCache,
+    remote_events,
+)
+from tests.infra.analytics.fixtures import make_events, type_counts
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", root
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.fixture
+def projection(tmp_path: Path) -> Iterator[AnalyticsProjection]:
+    projection = AnalyticsProjection(tmp_path / "analytics.duckdb")
+    yield projection
+    projection.close()
+
+
+async def test_the_service_reads_remote_parquet_over_http(
+    served: tuple[str, Path], projection: AnalyticsProjection
+) -> None:
+    url, root = served
+    events = make_events(2_000)
+    projection.apply_batch(events)
+    projection.conn.execute(f"COPY events TO '{root / 'events.parquet'}' (FORMAT parquet)")
+    service = AnalyticsService([projection.cursor()], QueryCache())
+    try:
+        remote = await service.remote_event_mix(f"{url}/events.parquet")
+        assert {r.event_type: r.count for r in remote} == type_counts(events)
+        assert remote == await service.event_mix(Filters())
+    finally:
+        service.close()
+
+
+async def test_the_service_reads_remote_csv(
+    served: tuple[str, Path], projection: AnalyticsProjection
+) -> None:
+    url, root = served
+    events = make_events(300)
+    projection.apply_batch(events)
+    projection.conn.execute(f"COPY events TO '{root / 'events.csv'}' (HEADER)")
+    service = AnalyticsService([projection.cursor()], QueryCache())
+    try:
+        remote = await service.remote_event_mix(f"{url}/events.csv", "csv")
+        assert {r.event_type: r.count for r in remote} == type_counts(events)
+    finally:
+        service.close()
+
+
+def test_unknown_url_schemes_are_refused() -> None:
+    with pytest.raises(ValueError, match="scheme"):
+        remote_events("file:///etc/passwd")
+
+
+def test_a_quote_in_the_url_stays_inside_the_literal(served: tuple[str, Path]) -> None:
+    url, _ = served
+    with pytest.raises(Exception, match=r"HTTP|404|No files|IO"):
+        remote_events(f"{url}/x.parquet'); DROP TABLE events; --").execute(
+            "SELECT count(*) FROM events"
+        ).fetchall()

@@ -1,0 +1,108 @@
+"""AnalyticsService + AnalyticsFollower over a real (memory) event store and bus."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ironstar.features.todo.domain import AddTodo, CompleteTodo, todo_list
+from ironstar.infra.analytics import (
+    AnalyticsFollower,
+    AnalyticsProjection,
+    AnalyticsService,
+    Filters,
+    QueryCache,
+)
+from ironstar.infra.bus import EventBus
+from ironstar.infra.event_store import MemoryEventStore
+from ironstar.kernel import CommandHandler
+
+ALL = Filters()
+
+
+class Rig:
+    def __init__(self, tmp_path: Path) -> None:
+        self.store = MemoryEventStore()
+        self.bus = EventBus()
+        self.commands = CommandHandler(self.store, on_committed=self.bus.publish)
+        projection = AnalyticsProjection(tmp_path / "analytics.duckdb")
+        self.cache = QueryCache()
+        self.service = AnalyticsService([projection.cursor() for _ in range(2)], self.cache)
+        self.follower = AnalyticsFollower(projection, self.store, debounce_seconds=0.01)
+        self.follower.listeners.append(self.cache.invalidate)
+
+    async def add(self, owner: str, todo_id: str) -> None:
+        await self.commands.handle(todo_list, owner, AddTodo(todo_id, f"todo {todo_id}"))
+
+    async def close(self) -> None:
+        self.service.close()
+        await self.follower.close()
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    rig = Rig(tmp_path)
+    yield rig
+    await rig.close()
+
+
+async def test_a_new_event_changes_the_next_answer(rig: Rig) -> None:
+    await rig.add("alice", "a1")
+    await rig.follower.catch_up()
+    assert (await rig.service.summary(ALL)).added == 1
+    assert (await rig.service.summary(ALL)).added == 1  # cached
+    await rig.add("alice", "a2")
+    await rig.follower.catch_up()  # commits, then invalidates the cache
+    assert (await rig.service.summary(ALL)).added == 2
+    assert rig.cache.hits == 1
+
+
+async def test_a_hundred_identical_requests_run_one_query(rig: Rig) -> None:
+    await rig.add("alice", "a1")
+    await rig.follower.catch_up()
+    before = rig.service.queries_run
+    answers = await asyncio.gather(*(rig.service.event_mix(ALL) for _ in range(100)))
+    assert rig.service.queries_run - before == 1
+    assert all(a == answers[0] for a in answers)
+
+
+async def test_the_follower_wakes_on_the_bus_and_announces_its_position(rig: Rig) -> None:
+    following = asyncio.create_task(rig.follower.follow(rig.bus))
+    try:
+        async with rig.follower.applied.subscribe() as applied:
+            await rig.add("bob", "b1")
+            await rig.commands.handle(todo_list, "bob", CompleteTodo("b1"))
+            async with asyncio.timeout(5):
+                while await applied.wait(0) < 2:
+                    pass
+        summary = await rig.service.summary(ALL)
+        assert (summary.added, summary.completed, summary.owners) == (1, 1, 1)
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+
+
+async def test_rebuild_replays_the_whole_log(rig: Rig) -> None:
+    for i in range(5):
+        await rig.add(f"o{i}", f"t{i}")
+    await rig.follower.catch_up()
+    events, seconds = await rig.follower.rebuild()
+    assert events == 5
+    assert seconds >= 0
+    assert (await rig.service.summary(ALL)).events == 5
+
+
+async def test_catch_up_reports_progress_in_batches(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.follower.batch_size = 3
+    try:
+        for i in range(10):
+            await rig.add("carol", f"c{i}")
+        seen: list[tuple[int, int]] = []
+        assert await rig.follower.catch_up(lambda done, total: seen.append((done, total))) == 10
+        assert seen == [(3, 10), (6, 10), (9, 10), (10, 10)]
+    finally:
+        await rig.close()
