@@ -92,3 +92,42 @@ def test_the_log_is_live_filters_travels_and_resumes(
 
 def _cookies(context: BrowserContext) -> dict[str, str]:
     return {c["name"]: c["value"] for c in context.cookies() if "name" in c and "value" in c}
+
+
+def test_the_tail_resumes_after_the_network_drops(
+    app_server: LiveServer, context: BrowserContext, page: Page, problems: PageProblems
+) -> None:
+    resumed: list[str] = []
+
+    def record(request: Request) -> None:
+        if "/api/events?" in request.url:
+            resumed.append(request.headers.get("last-event-id", ""))
+
+    with httpx.Client(base_url=app_server.url) as client:
+        client.get("/events")
+        ds = {"datastar-request": "true"}
+        assert client.post("/api/todos", json={"input": "before"}, headers=ds).is_success
+        page.on("request", record)
+        page.goto(app_server.url + "/events")
+        expect(page.locator(ROWS)).to_have_count(1, timeout=10_000)
+
+        # Offline emulation fails new requests but keeps an open response alive, so the
+        # server ends the stream too: every reconnect then fails until the network is back.
+        context.set_offline(True)
+        drop_streams(app_server)
+        expect(page.locator(".connection")).to_have_text("offline", timeout=10_000)
+        for text in ("while offline 1", "while offline 2"):
+            assert client.post("/api/todos", json={"input": text}, headers=ds).is_success
+        context.set_offline(False)
+
+    expect(page.locator(ROWS)).to_have_count(3, timeout=15_000)
+    assert page.locator(ROWS).evaluate_all("rows => rows.map(r => r.id)") == [
+        "event-3",
+        "event-2",
+        "event-1",
+    ]
+    assert "1" in resumed[1:]  # every retry asked to resume after position 1
+    assert set(resumed[1:]) == {"1"}
+    # The browser and Datastar log each failed attempt while offline; nothing else may fail.
+    offline = ("Datastar failed to reach", "ERR_INTERNET_DISCONNECTED", "Failed to fetch")
+    assert [e for e in problems.errors if not any(o in e for o in offline)] == []
