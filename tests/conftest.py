@@ -118,3 +118,18 @@ def make_live() -> Iterator[Callable[[Settings], LiveServer]]:
     yield make
     for server in servers:
         server.stop()
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected what it will
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a run that mixes browser and other tests, with the way out in the message.
+
+    Playwright's sync API keeps its own event loop running on the main thread for the
+    whole session, which breaks every asyncio test that runs after it.
+    """
+    browser = sum(1 for item in items if item.get_closest_marker("browser"))
+    if 0 < browser < len(items):
+        raise pytest.UsageError(
+            "browser tests run in a session of their own: use `pytest -m 'not browser'` "
+            "and `pytest -m browser` (`make test` runs both)"
+        )

@@ -49,7 +49,8 @@ def test_the_stream_pushes_a_new_sample_every_second(client: httpx.Client) -> No
     assert 0 <= second["cpu_percent"] <= 100
     assert second["memory_total_mb"] > 0
     assert second["open_streams"] >= 1  # this stream
-    assert second["cache_hits"] == "—"  # no analytics cache published
+    # The analytics feature publishes its cache stats; the monitor shows them as counts.
+    assert isinstance(second["cache_hits"], int)
 
 
 def test_sessions_and_the_store_show_up_in_the_app_metrics(client: httpx.Client) -> None:
