@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 # The payload fields any event type may carry; absent ones read as NULL.
 PAYLOAD = "STRUCT(todo_id VARCHAR, text VARCHAR, todo_ids VARCHAR[])"
 
-# Rows come in as newline-delimited JSON written by `_encode.encode_batch`; DuckDB's JSON
+# Rows come in as newline-delimited JSON (`source.py`: msgspec or SQLite's JSON1); DuckDB's JSON
 # reader parses them in parallel, payload included, far faster than `executemany`.
 LOAD = f"""
 INSERT INTO events

@@ -17,7 +17,9 @@ from functools import partial
 import structlog
 
 from ironstar.infra.analytics.projection import AnalyticsProjection
+from ironstar.infra.analytics.source import Lines, Source, SqliteSource, read_store
 from ironstar.infra.bus import EventBus
+from ironstar.infra.event_store import SqliteEventStore
 from ironstar.kernel import EventStore
 
 log = structlog.get_logger(__name__)
@@ -31,6 +33,7 @@ class AnalyticsFollower:
         projection: AnalyticsProjection,
         store: EventStore,
         *,
+        source: Source | None = None,
         batch_size: int = 50_000,
         debounce_seconds: float = 0.2,
         retry_seconds: float = 5.0,
@@ -43,7 +46,12 @@ class AnalyticsFollower:
         # Published after each committed catch-up; subscribe to re-query (dashboard streams).
         self.applied = EventBus(projection.position)
         self.listeners: list[Callable[[int], None]] = []
+        # SQLite file → rows built by SQLite itself; any other store → through the port.
+        if source is None and isinstance(store, SqliteEventStore):
+            source = SqliteSource(store.path)
+        self.source = source
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="analytics-writer")
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="analytics-reader")
         self._lock = asyncio.Lock()
 
     @property
@@ -55,14 +63,11 @@ class AnalyticsFollower:
         async with self._lock:
             total = max(0, await self.store.last_position() - self.position)
             done = 0
-            batch = await self.store.read_all(self.position, self.batch_size)
-            while batch:
-                # Read the next batch from SQLite while DuckDB loads this one.
-                loading = self._run(partial(self.projection.apply_batch, batch))
-                after = batch[-1].position
-                batch, loaded = await asyncio.gather(
-                    self.store.read_all(after, self.batch_size), loading
-                )
+            batch = await self._read(self.position)
+            while batch is not None:
+                # Read the next batch while DuckDB loads this one (both release the GIL).
+                loading = self._run(partial(self.projection.apply_lines, batch))
+                batch, loaded = await asyncio.gather(self._read(batch.last), loading)
                 done += loaded
                 if progress is not None:
                     progress(done, max(total, done))
@@ -95,6 +100,15 @@ class AnalyticsFollower:
         async with self._lock:
             await self._run(self.projection.close)
         self._writer.shutdown(wait=True)
+        self._reader.shutdown(wait=True)
+        if isinstance(self.source, SqliteSource):
+            self.source.close()
+
+    async def _read(self, after: int) -> Lines | None:
+        if self.source is None:
+            return await read_store(self.store, after, self.batch_size)
+        read = partial(self.source.read, after, self.batch_size)
+        return await asyncio.get_running_loop().run_in_executor(self._reader, read)
 
     def _announce(self) -> None:
         for listener in self.listeners:

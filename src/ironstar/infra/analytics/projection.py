@@ -18,6 +18,7 @@ import duckdb
 
 from ironstar.infra.analytics._encode import encode_batch
 from ironstar.infra.analytics._schema import CHECKPOINT, LOAD, checkpoint, connect
+from ironstar.infra.analytics.source import Lines
 from ironstar.kernel import StoredEvent
 
 
@@ -34,24 +35,31 @@ class AnalyticsProjection:
         fresh = [e for e in events if e.position > self.position]
         if not fresh:
             return 0
-        spool = self._spool(encode_batch(fresh))
+        return self.apply_lines(Lines(encode_batch(fresh), fresh[-1].position, len(fresh)))
+
+    def apply_lines(self, lines: Lines) -> int:
+        """Load pre-encoded rows (see `source.py`); rows at or below `position` are skipped."""
+        if lines.last <= self.position:
+            return 0
+        spool = self._spool(lines.data)
         try:
-            self._load(spool, fresh[-1].position)
+            loaded = self._load(spool, lines.last)
         finally:
             os.unlink(spool)
-        self.position = fresh[-1].position
-        return len(fresh)
+        self.position = lines.last
+        return loaded
 
-    def _load(self, spool: str, last: int) -> None:
+    def _load(self, spool: str, last: int) -> int:
         conn = self.conn
         conn.begin()
         try:
-            conn.execute(LOAD, [spool, self.position])
+            row = conn.execute(LOAD, [spool, self.position]).fetchone()
             self._commit_checkpoint(last)
             conn.commit()
         except BaseException:
             conn.rollback()
             raise
+        return int(row[0]) if row else 0
 
     def _commit_checkpoint(self, position: int) -> None:
         self.conn.execute(CHECKPOINT, [self.name, position])

@@ -1,0 +1,261 @@
+"""Analytics benchmarks: the DuckDB projection and the dashboard queries.
+
+    .venv/bin/python bench/analytics.py --json [--quick] [--events N]
+
+One process, one SQLite store populated once with N todo events (1M; 100k with
+--quick) over 2,000 owners. Times are medians of several runs:
+- rebuild: `AnalyticsFollower.rebuild()` from the SQLite store into a fresh DuckDB file;
+- catch-up: the last 10k events after a rewind of the projection;
+- dashboard cold: the five dashboard queries after a cache invalidation, one by one
+  and together (as the page runs them); cached: one query answered from the cache;
+- DuckDB vs Python: the busiest-owners and completion-time aggregations in DuckDB, and
+  the same in pure Python over the rows read from SQLite (the reads included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ironstar.infra.analytics import (
+    AnalyticsFollower,
+    AnalyticsProjection,
+    AnalyticsService,
+    Filters,
+    QueryCache,
+)
+from ironstar.infra.event_store import SqliteEventStore
+from ironstar.kernel import NewEvent
+
+ALL = Filters()
+TARGETS_MS = {"rebuild": 3000.0, "catch_up_10k": 50.0, "dashboard_cold": 100.0, "cached": 1.0}
+PER_APPEND = 50  # events per stream per append
+
+
+def log(**fields: Any) -> None:
+    print(json.dumps(fields), file=sys.stderr)
+
+
+async def populate(path: Path, total: int, owners: int = 2_000) -> None:
+    """Todo-shaped events: adds, completions, renames; time-ordered by position."""
+    rng = random.Random(5)
+    store = await SqliteEventStore.open(path, durable=False)
+    versions = dict.fromkeys(range(owners), 0)
+    written = 0
+    try:
+        while written < total:
+            batch = []
+            for _ in range(64):
+                owner = rng.randrange(owners)
+                events = _stream_events(rng, owner, versions[owner], PER_APPEND)
+                batch.append(store.append("todo_list", f"o{owner:05d}", versions[owner], events))
+                versions[owner] += PER_APPEND
+            written += sum(len(s) for s in await asyncio.gather(*batch))
+    finally:
+        await store.close()
+
+
+def _stream_events(rng: random.Random, owner: int, version: int, n: int) -> list[NewEvent]:
+    events = []
+    for i in range(version, version + n):
+        todo = f"t{owner}-{i // 3}"
+        kind = ("TodoAdded", "TodoCompleted", "TodoRenamed")[i % 3]
+        payload: dict[str, str] = {"todo_id": todo}
+        if kind != "TodoCompleted":
+            payload["text"] = "x" * rng.randint(3, 60)
+        body = msgspec.json.encode(payload)
+        events.append(
+            NewEvent(event_id=f"{owner}-{i}", event_type=kind, event_version=1, payload=body)
+        )
+    return events
+
+
+def median_ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000, 3)
+
+
+async def timed(run: Callable[[], Awaitable[object]]) -> float:
+    started = time.perf_counter()
+    await run()
+    return time.perf_counter() - started
+
+
+async def bench_projection(store: SqliteEventStore, tmp: Path, repeats: int) -> dict[str, Any]:
+    rebuilds = []
+    for i in range(repeats):
+        follower = AnalyticsFollower(AnalyticsProjection(tmp / f"rebuild-{i}.duckdb"), store)
+        events, seconds = await follower.rebuild()
+        rebuilds.append(seconds)
+        log(step="rebuild", events=events, seconds=round(seconds, 3))
+        await follower.close()
+    follower = AnalyticsFollower(AnalyticsProjection(tmp / "rebuild-0.duckdb"), store)
+    last = follower.position
+    catch_ups = []
+    for _ in range(repeats * 3):
+        rewind(follower.projection, last - 10_000)
+        catch_ups.append(await timed(follower.catch_up))
+    await follower.close()
+    return {"rebuild": median_ms(rebuilds), "catch_up_10k": median_ms(catch_ups)}
+
+
+def rewind(projection: AnalyticsProjection, position: int) -> None:
+    conn = projection.conn
+    conn.execute("DELETE FROM events WHERE position > ?", [position])
+    conn.execute("UPDATE checkpoints SET position = ? WHERE name = ?", [position, projection.name])
+    projection.position = position
+
+
+async def bench_queries(tmp: Path, repeats: int) -> dict[str, Any]:
+    projection = AnalyticsProjection(tmp / "rebuild-0.duckdb")
+    cache = QueryCache()
+    service = AnalyticsService([projection.cursor() for _ in range(2)], cache)
+    named: dict[str, Callable[[], Awaitable[object]]] = {
+        "summary": lambda: service.summary(ALL),
+        "activity": lambda: service.activity(ALL),
+        "event_mix": lambda: service.event_mix(ALL),
+        "busiest_owners": lambda: service.busiest_owners(ALL),
+        "completion_times": lambda: service.completion_times(ALL),
+    }
+
+    async def dashboard() -> None:
+        await asyncio.gather(*(run() for run in named.values()))
+
+    out: dict[str, Any] = {}
+    await dashboard()  # warm DuckDB's buffers: "cold" means not cached by us
+    for name, run in [*named.items(), ("dashboard", dashboard)]:
+        samples = []
+        for _ in range(repeats * 3):
+            cache.invalidate()
+            samples.append(await timed(run))
+        out[f"cold_{name}"] = median_ms(samples)
+    hits = []
+    await service.event_mix(ALL)
+    for _ in range(1_000):
+        hits.append(await timed(lambda: service.event_mix(ALL)))
+    out["cached"] = median_ms(hits)
+    out["dashboard_cold"] = out["cold_dashboard"]
+    service.close()
+    projection.close()
+    return out
+
+
+def python_owners(db: Path) -> list[tuple[str, int, int, int]]:
+    conn = sqlite3.connect(db)
+    counts: Counter[str] = Counter()
+    added: Counter[str] = Counter()
+    completed: Counter[str] = Counter()
+    for owner, kind in conn.execute("SELECT aggregate_id, event_type FROM events"):
+        counts[owner] += 1
+        if kind == "TodoAdded":
+            added[owner] += 1
+        elif kind == "TodoCompleted":
+            completed[owner] += 1
+    conn.close()
+    return [(o, n, added[o], completed[o]) for o, n in counts.most_common(10)]
+
+
+def python_completion(db: Path) -> list[float]:
+    conn = sqlite3.connect(db)
+    decode = msgspec.json.decode
+    first_add: dict[tuple[str, str], datetime] = {}
+    first_done: dict[tuple[str, str], datetime] = {}
+    rows = conn.execute("SELECT aggregate_id, event_type, payload, created_at FROM events")
+    for owner, kind, payload, at in rows:
+        if kind == "TodoAdded":
+            first_add.setdefault((owner, decode(payload)["todo_id"]), datetime.fromisoformat(at))
+        elif kind == "TodoCompleted":
+            first_done.setdefault((owner, decode(payload)["todo_id"]), datetime.fromisoformat(at))
+    conn.close()
+    return [(t - first_add[k]).total_seconds() for k, t in first_done.items() if k in first_add]
+
+
+async def bench_vs_python(db: Path, tmp: Path, repeats: int) -> dict[str, Any]:
+    from ironstar.infra.analytics import queries as q
+
+    projection = AnalyticsProjection(tmp / "rebuild-0.duckdb")
+    cur, now = projection.cursor(), datetime.now()
+    out: dict[str, Any] = {}
+    for name, duck, py in (
+        ("busiest_owners", lambda: q.busiest_owners(cur, ALL, now), lambda: python_owners(db)),
+        (
+            "completion_times",
+            lambda: q.completion_times(cur, ALL, now),
+            lambda: python_completion(db),
+        ),
+    ):
+        duck_s = [_clock(duck) for _ in range(repeats * 3)]
+        py_s = [_clock(py) for _ in range(repeats)]
+        out[name] = {
+            "duckdb_ms": median_ms(duck_s),
+            "python_ms": median_ms(py_s),
+            "speedup": round(statistics.median(py_s) / statistics.median(duck_s), 1),
+        }
+        log(step="vs_python", query=name, **out[name])
+    projection.close()
+    return out
+
+
+def _clock(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
+async def main_async(events: int, repeats: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        db = tmp / "ironstar.sqlite3"
+        started = time.perf_counter()
+        await populate(db, events)
+        log(step="populate", events=events, seconds=round(time.perf_counter() - started, 1))
+        store = await SqliteEventStore.open(db, durable=False)
+        try:
+            timings = await bench_projection(store, tmp, repeats)
+        finally:
+            await store.close()
+        timings |= await bench_queries(tmp, repeats)
+        vs_python = await bench_vs_python(db, tmp, repeats)
+    checks = {
+        k: {"ms": timings[k], "target_ms": t, "ok": timings[k] <= t} for k, t in TARGETS_MS.items()
+    }
+    speedup = min(v["speedup"] for v in vs_python.values())
+    checks["duckdb_vs_python"] = {"speedup": speedup, "target": 20, "ok": speedup >= 20}
+    return {
+        "events": events,
+        "repeats": repeats,
+        "timings_ms": timings,
+        "vs_python": vs_python,
+        "targets": checks,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--events", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    events = args.events or (100_000 if args.quick else 1_000_000)
+    out = asyncio.run(main_async(events, args.repeats))
+    print(json.dumps(out, indent=2) if args.json else out)
+
+
+if __name__ == "__main__":
+    main()
