@@ -144,10 +144,8 @@ async def bench_queries(tmp: Path, repeats: int) -> dict[str, Any]:
             cache.invalidate()
             samples.append(await timed(run))
         out[f"cold_{name}"] = median_ms(samples)
-    hits = []
     await service.event_mix(ALL)
-    for _ in range(1_000):
-        hits.append(await timed(lambda: service.event_mix(ALL)))
+    hits = [await timed(lambda: service.event_mix(ALL)) for _ in range(1_000)]
     out["cached"] = median_ms(hits)
     out["dashboard_cold"] = out["cold_dashboard"]
     service.close()
