@@ -13,7 +13,7 @@ import msgspec
 from ironstar.infra.analytics.queries import (
     COMPLETION_LABELS,
     Activity,
-    CompletionBucket,
+    Completion,
     MixRow,
     OwnerRow,
 )
@@ -77,8 +77,8 @@ def completion_spec() -> dict[str, Any]:
     }
 
 
-def completion_data(buckets: list[CompletionBucket]) -> list[dict[str, Any]]:
-    return [msgspec.structs.asdict(b) for b in buckets]
+def completion_data(completion: Completion) -> list[dict[str, Any]]:
+    return [msgspec.structs.asdict(b) for b in completion.buckets]
 
 
 def mix_option(rows: list[MixRow], *, selected: str) -> dict[str, Any]:

@@ -29,6 +29,14 @@ PAGE_PATH = "/analytics"
 MAX_FILTER = 128  # owner ids and event types are short; longer input is not a filter
 
 
+class Board(msgspec.Struct, frozen=True):
+    """Everything one render of the dashboard shows."""
+
+    summary: Summary
+    median: float | None
+    data: ChartData
+
+
 class AnalyticsRoutes:
     def __init__(
         self,
@@ -53,11 +61,13 @@ class AnalyticsRoutes:
 
     async def page(self, request: Request) -> Response:
         filters = filters_from(dict(request.query_params))
-        summary, data = await self.dashboard(filters)
+        board = await self.dashboard(filters)
         page = self.services.layout.page(
             page_title="Analytics",
             current_path=PAGE_PATH,
-            content=analytics_app(filters=filters, summary=summary, data=data),
+            content=analytics_app(
+                filters=filters, summary=board.summary, median=board.median, data=board.data
+            ),
             entries=["src/analytics.ts"],
         )
         return HTMLResponse("<!doctype html>" + str(page))
@@ -70,7 +80,7 @@ class AnalyticsRoutes:
         filters = filters_from(signals)
         return EventStream(lambda: self._updates(filters), self.services.streams)
 
-    async def dashboard(self, f: Filters) -> tuple[Summary, ChartData]:
+    async def dashboard(self, f: Filters) -> Board:
         a = self.analytics
         summary, activity, completion, mix, owners = await asyncio.gather(
             a.summary(f), a.activity(f), a.completion_times(f), a.event_mix(f), a.busiest_owners(f)
@@ -81,18 +91,20 @@ class AnalyticsRoutes:
             mix=charts.to_json(charts.mix_option(mix, selected=f.event_type)),
             owners=charts.to_json(charts.owners_option(owners, selected=f.owner)),
         )
-        return summary, data
+        return Board(summary, completion.median_seconds, data)
 
     async def _updates(self, filters: Filters) -> AsyncIterator[str]:
         async with self.follower.applied.subscribe() as subscription:
-            sent: ChartData | None = None
+            sent: Board | None = None
             while True:
                 position = self.follower.position
-                summary, data = await self.dashboard(filters)
-                if data != sent:  # a refresh with nothing new sends nothing
-                    sent = data
-                    yield SSE.patch_signals({"_charts": msgspec.structs.asdict(data)})
-                    yield SSE.patch_elements(summary_region(summary=summary))
+                board = await self.dashboard(filters)
+                if board != sent:  # a refresh with nothing new sends nothing
+                    sent = board
+                    yield SSE.patch_signals({"_charts": msgspec.structs.asdict(board.data)})
+                    yield SSE.patch_elements(
+                        summary_region(summary=board.summary, median=board.median)
+                    )
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.refresh_seconds):
                         await subscription.wait(position)

@@ -44,7 +44,9 @@ class ChartData(msgspec.Struct, frozen=True):
     owners: str
 
 
-def analytics_app(*, filters: Filters, summary: Summary, data: ChartData) -> Element:
+def analytics_app(
+    *, filters: Filters, summary: Summary, median: float | None, data: ChartData
+) -> Element:
     signals = {
         "range": filters.range,
         "owner": filters.owner,
@@ -54,7 +56,7 @@ def analytics_app(*, filters: Filters, summary: Summary, data: ChartData) -> Ele
     return section(".analytics-app", {"data-signals": charts.to_json(signals)})[
         div("#analytics-stream", {"data-effect": OPEN_STREAM}),
         controls(),
-        summary_region(summary=summary),
+        summary_region(summary=summary, median=median),
         div(".dashboard")[
             chart_card(
                 title="Activity",
@@ -115,8 +117,7 @@ def controls() -> Element:
     ]
 
 
-def summary_region(*, summary: Summary) -> Element:
-    median = summary.median_completion_seconds
+def summary_region(*, summary: Summary, median: float | None) -> Element:
     tiles = (
         ("events", "Events", f"{summary.events:,}"),
         ("owners", "Owners", f"{summary.owners:,}"),

@@ -73,12 +73,16 @@ class CompletionBucket(msgspec.Struct, frozen=True):
     count: int
 
 
+class Completion(msgspec.Struct, frozen=True):
+    buckets: list[CompletionBucket]
+    median_seconds: float | None
+
+
 class Summary(msgspec.Struct, frozen=True):
     events: int
     owners: int
     added: int
     completed: int
-    median_completion_seconds: float | None
 
 
 def window(cur: duckdb.DuckDBPyConnection, f: Filters, now: datetime) -> Window:
@@ -111,9 +115,11 @@ def activity(cur: duckdb.DuckDBPyConnection, f: Filters, now: datetime) -> Activ
     w = window(cur, f, now)
     where, params = _where(f, w)
     sql = f"""
-        SELECT strftime(time_bucket(to_seconds(?::BIGINT), created_at), '%Y-%m-%dT%H:%M:%SZ'),
-               event_type, count(*)::BIGINT
-        FROM events WHERE {where} GROUP BY ALL ORDER BY 1, 2"""
+        SELECT strftime(bucket, '%Y-%m-%dT%H:%M:%SZ'), event_type, n FROM (
+          SELECT time_bucket(to_seconds(?::BIGINT), created_at) AS bucket, event_type,
+                 count(*)::BIGINT AS n
+          FROM events WHERE {where} GROUP BY ALL
+        ) ORDER BY bucket, event_type"""
     rows = cur.execute(sql, [w.bucket_seconds, *params]).fetchall()
     return Activity(w.bucket_seconds, [ActivityRow(*r) for r in rows])
 
@@ -141,30 +147,35 @@ def busiest_owners(
     return [OwnerRow(*r) for r in cur.execute(sql, [*params, limit]).fetchall()]
 
 
+# One pass: each todo's first add and first completion (in the window), no self-join.
 _COMPLETION_TIMES = """
-    WITH added AS (
-      SELECT aggregate_id, todo_id, min(created_at) AS at FROM events
-      WHERE aggregate_type = '{todo}' AND event_type = 'TodoAdded' GROUP BY ALL
-    ), done AS (
-      SELECT aggregate_id, todo_id, min(created_at) AS at FROM events
-      WHERE aggregate_type = '{todo}' AND event_type = 'TodoCompleted' AND {where} GROUP BY ALL
-    )
-    SELECT epoch(done.at - added.at) AS seconds
-    FROM done JOIN added USING (aggregate_id, todo_id)
+    SELECT epoch(done - added) AS seconds FROM (
+      SELECT min(created_at) FILTER (event_type = 'TodoAdded') AS added,
+             min(created_at) FILTER (event_type = 'TodoCompleted' AND {where}) AS done
+      FROM events
+      WHERE aggregate_type = '{todo}' AND event_type IN ('TodoAdded', 'TodoCompleted')
+      GROUP BY aggregate_id, todo_id
+    ) WHERE done IS NOT NULL AND added IS NOT NULL
 """
 
 
-def completion_times(
-    cur: duckdb.DuckDBPyConnection, f: Filters, now: datetime
-) -> list[CompletionBucket]:
-    """How long todos took from added to first completed, in log-spaced buckets."""
+def completion_times(cur: duckdb.DuckDBPyConnection, f: Filters, now: datetime) -> Completion:
+    """How long todos took from added to first completed: log-spaced buckets and the median."""
     where, params = _where(f, window(cur, f, now), event_type=False)
     cases = " ".join(f"WHEN seconds < {b} THEN {i}" for i, b in enumerate(COMPLETION_BOUNDS))
+    # The empty grouping set adds one row (bucket NULL) with the overall median.
     sql = f"""
-        SELECT CASE {cases} ELSE {len(COMPLETION_BOUNDS)} END AS bucket, count(*)::BIGINT
-        FROM ({_COMPLETION_TIMES.format(todo=TODO, where=where)}) GROUP BY 1"""
-    counts = dict(cur.execute(sql, params).fetchall())
-    return [CompletionBucket(label, counts.get(i, 0)) for i, label in enumerate(COMPLETION_LABELS)]
+        SELECT bucket, count(*)::BIGINT, median(seconds) FROM (
+          SELECT seconds, CASE {cases} ELSE {len(COMPLETION_BOUNDS)} END AS bucket
+          FROM ({_COMPLETION_TIMES.format(todo=TODO, where=where)})
+        ) GROUP BY GROUPING SETS ((bucket), ())"""
+    rows = cur.execute(sql, params).fetchall()
+    counts = {bucket: n for bucket, n, _ in rows if bucket is not None}
+    median = next((m for bucket, _, m in rows if bucket is None), None)
+    buckets = [
+        CompletionBucket(label, counts.get(i, 0)) for i, label in enumerate(COMPLETION_LABELS)
+    ]
+    return Completion(buckets, median)
 
 
 def summary(cur: duckdb.DuckDBPyConnection, f: Filters, now: datetime) -> Summary:
@@ -175,7 +186,4 @@ def summary(cur: duckdb.DuckDBPyConnection, f: Filters, now: datetime) -> Summar
                count(*) FILTER (event_type = 'TodoCompleted')::BIGINT
         FROM events WHERE {where}"""
     events, owners, added, completed = cur.execute(sql, params).fetchone() or (0, 0, 0, 0)
-    where, params = _where(f, window(cur, f, now), event_type=False)
-    median_sql = f"SELECT median(seconds) FROM ({_COMPLETION_TIMES.format(todo=TODO, where=where)})"
-    median = cur.execute(median_sql, params).fetchone()
-    return Summary(events, owners, added, completed, median[0] if median else None)
+    return Summary(events, owners, added, completed)

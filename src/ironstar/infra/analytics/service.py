@@ -20,7 +20,7 @@ from ironstar.infra.analytics import queries
 from ironstar.infra.analytics.cache import QueryCache
 from ironstar.infra.analytics.queries import (
     Activity,
-    CompletionBucket,
+    Completion,
     Filters,
     MixRow,
     OwnerRow,
@@ -60,7 +60,7 @@ class AnalyticsService:
     async def busiest_owners(self, f: Filters) -> list[OwnerRow]:
         return await self._cached("busiest_owners", f, queries.busiest_owners)
 
-    async def completion_times(self, f: Filters) -> list[CompletionBucket]:
+    async def completion_times(self, f: Filters) -> Completion:
         return await self._cached("completion_times", f, queries.completion_times)
 
     async def summary(self, f: Filters) -> Summary:
