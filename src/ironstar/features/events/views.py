@@ -45,6 +45,12 @@ OPEN_TAIL = "@get('/api/events', {retry: 'always'})"
 REOPEN_TAIL = f"$aggregate_type = el.value; {OPEN_TAIL}"
 # Sends the `position` signal; the answer patches `#time-travel`.
 TRAVEL = "@get('/api/events/at')"
+# The range's max was the last position when the page loaded; before a drag, stretch it to
+# the newest row's position (a number the server rendered, never user text).
+GROW_RANGE = (
+    "el.max = Math.max(+el.max,"
+    " +(document.querySelector('#event-rows tr[id] .position')?.textContent || 0))"
+)
 COLUMNS = (
     ("position", "#"),
     ("time", "Time"),
@@ -124,6 +130,8 @@ def time_travel_panel(last_position: int) -> Element:
                     "max": str(last_position),
                     "data-bind:position": True,
                     "data-on:input__debounce.150ms": TRAVEL,
+                    "data-on:pointerdown": GROW_RANGE,
+                    "data-on:focus": GROW_RANGE,
                     "data-indicator:_traveling": True,
                 },
             ),
