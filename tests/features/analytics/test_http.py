@@ -44,6 +44,7 @@ def added(charts: dict[str, Any]) -> int:
 def test_the_page_has_four_charts_of_both_kinds_and_opens_the_stream(client: httpx.Client) -> None:
     add(client, "first")
     html = unescape(client.get("/analytics").text)
+    assert html.startswith("<!doctype html><html")
     assert html.count("<vega-chart") == 2
     assert html.count("<echarts-chart") == 2
     assert html.count("data-ignore-morph") == 4

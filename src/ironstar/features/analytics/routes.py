@@ -70,7 +70,7 @@ class AnalyticsRoutes:
             ),
             entries=["src/analytics.ts"],
         )
-        return HTMLResponse("<!doctype html>" + str(page))
+        return HTMLResponse(str(page))  # htpy renders the doctype with <html>
 
     async def stream(self, request: Request) -> Response:
         try:

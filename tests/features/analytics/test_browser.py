@@ -1,0 +1,95 @@
+"""The dashboard in real Chromium: charts draw, follow commands live, cross-filter, no leaks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser_support import PageProblems
+from tests.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+CHARTS = "vega-chart, echarts-chart"
+DRAWN = """() => [...document.querySelectorAll('vega-chart, echarts-chart')].every(
+  el => el.shadowRoot && el.shadowRoot.querySelector('svg, canvas'))"""
+
+
+# Swap the dashboard for a fresh copy (every chart disconnects, four new ones connect, as
+# when navigating away and back) and resolve once each new chart has drawn.
+REPLACE_AND_DRAW = """() => new Promise(resolve => {
+  const board = document.querySelector('.dashboard');
+  const copy = board.cloneNode(true);
+  const drawn = new Set();
+  copy.addEventListener('render', e => {
+    drawn.add(e.target);
+    if (drawn.size === 4) resolve(drawn.size);
+  });
+  board.replaceWith(copy);
+})"""
+
+
+def add_todos(page: Page, url: str, *texts: str) -> None:
+    page.goto(url + "/")
+    box = page.locator(".new-todo")
+    for text in texts:
+        box.fill(text)
+        box.press("Enter")
+        expect(page.locator(".todo-list li", has_text=text)).to_be_visible()
+
+
+def test_charts_render_and_follow_commands_live(
+    app_server: LiveServer, page: Page, problems: PageProblems
+) -> None:
+    add_todos(page, app_server.url, "chart me")
+    page.goto(app_server.url + "/analytics")
+    expect(page.locator(CHARTS)).to_have_count(4)
+    page.wait_for_function(DRAWN, timeout=20_000)
+    added = page.locator("#kpi-added dd")
+    expect(added).to_have_text("1", timeout=10_000)
+
+    other = page.context.new_page()  # a command from another tab shows up here, live
+    add_todos(other, app_server.url, "second", "third")
+    other.close()
+    expect(added).to_have_text("3", timeout=10_000)
+    rows = json.loads(page.locator("#chart-activity").get_attribute("data") or "[]")
+    assert sum(r["count"] for r in rows if r["event_type"] == "TodoAdded") == 3
+    assert problems.errors == []
+
+
+def test_selecting_a_bar_filters_the_other_charts(
+    app_server: LiveServer, page: Page, problems: PageProblems
+) -> None:
+    add_todos(page, app_server.url, "one", "two")
+    page.goto(app_server.url + "/analytics")
+    page.wait_for_function(DRAWN, timeout=20_000)
+    expect(page.locator("#kpi-events dd")).to_have_text("2", timeout=10_000)
+    # What the ECharts component dispatches when a bar is clicked.
+    page.evaluate(
+        """() => document.querySelector('#chart-mix').dispatchEvent(new CustomEvent('select', {
+          bubbles: true, detail: {name: 'TodoCompleted', value: 0, seriesName: 'events'}}))"""
+    )
+    expect(page.locator("#analytics-clear")).to_be_visible()
+    expect(page.locator("#kpi-events dd")).to_have_text("0", timeout=10_000)
+    page.locator("#analytics-clear").click()
+    expect(page.locator("#kpi-events dd")).to_have_text("2", timeout=10_000)
+    page.select_option("#analytics-range", "15m")
+    expect(page.locator("#kpi-events dd")).to_have_text("2", timeout=10_000)
+    assert problems.errors == []
+
+
+def test_navigating_away_and_back_leaks_no_chart_views(
+    app_server: LiveServer, page: Page, problems: PageProblems
+) -> None:
+    """Charts are torn down on disconnect (the components count it in `__ironstarCharts`)."""
+    add_todos(page, app_server.url, "leak check")
+    page.goto(app_server.url + "/analytics")
+    page.wait_for_function(DRAWN, timeout=20_000)
+    for _ in range(20):
+        drawn = page.evaluate(REPLACE_AND_DRAW)
+        assert drawn == 4
+    counters = page.evaluate("() => window.__ironstarCharts")
+    assert counters["live"] == 4
+    assert counters["finalized"] + counters["disposed"] == 20 * 4
+    assert problems.errors == []
