@@ -9,6 +9,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from ironstar.infra.analytics import (
@@ -16,7 +17,9 @@ from ironstar.infra.analytics import (
     AnalyticsService,
     Filters,
     QueryCache,
+    load_httpfs,
     remote_events,
+    s3_secret,
 )
 from tests.infra.analytics.fixtures import make_events, type_counts
 
@@ -89,3 +92,15 @@ def test_a_quote_in_the_url_stays_inside_the_literal(served: tuple[str, Path]) -
         remote_events(f"{url}/x.parquet'); DROP TABLE events; --").execute(
             "SELECT count(*) FROM events"
         ).fetchall()
+
+
+def test_an_s3_secret_is_registered_with_quoted_values() -> None:
+    conn = duckdb.connect()
+    load_httpfs(conn)
+    endpoint = "127.0.0.1:9"  # nothing listens: the error shows where DuckDB went
+    s3_secret(conn, key_id="AK'IA", secret="s3cr3t", endpoint=endpoint, url_style="path")
+    rows = conn.execute("SELECT name, type FROM duckdb_secrets()").fetchall()
+    assert rows == [("ironstar_s3", "s3")]
+    with pytest.raises(duckdb.IOException, match=r"127\.0\.0\.1:9/bucket/events\.parquet"):
+        remote_events("s3://bucket/events.parquet", conn=conn)
+    conn.close()

@@ -4,7 +4,7 @@ from ironstar.infra.analytics.cache import CacheStats, QueryCache
 from ironstar.infra.analytics.follower import AnalyticsFollower
 from ironstar.infra.analytics.projection import AnalyticsProjection
 from ironstar.infra.analytics.queries import Filters
-from ironstar.infra.analytics.remote import load_httpfs, remote_events
+from ironstar.infra.analytics.remote import load_httpfs, remote_events, s3_secret
 from ironstar.infra.analytics.service import AnalyticsService
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "QueryCache",
     "load_httpfs",
     "remote_events",
+    "s3_secret",
 ]
