@@ -156,3 +156,13 @@ def test_reset_empties_the_projection(projection: AnalyticsProjection) -> None:
     projection.apply_batch(make_events(100))
     projection.reset()
     assert (projection.position, projection.count()) == (0, 0)
+
+
+def test_a_file_from_an_older_schema_is_dropped_and_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "analytics.duckdb"
+    old = AnalyticsProjection(path)
+    old.apply_batch(make_events(10))
+    old.conn.execute("UPDATE checkpoints SET position = 1 WHERE name = '__schema__'")
+    old.close()
+    reopened = AnalyticsProjection(path)
+    assert (reopened.position, reopened.count()) == (0, 0)  # the follower replays the log

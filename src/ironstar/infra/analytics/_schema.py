@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS events (
   event_type     VARCHAR NOT NULL,
   created_at     TIMESTAMP NOT NULL,  -- UTC
   todo_id        VARCHAR,
+  todo_key       UBIGINT,             -- hash(aggregate_id, todo_id): a cheap grouping key
   text_length    INTEGER,
   item_count     INTEGER              -- todos touched: 1, or the size of a bulk event
 );
@@ -34,7 +35,8 @@ PAYLOAD = "STRUCT(todo_id VARCHAR, text VARCHAR, todo_ids VARCHAR[])"
 # reader parses them in parallel, payload included, far faster than `executemany`.
 LOAD = f"""
 INSERT INTO events
-SELECT p, t, a, e, c::TIMESTAMPTZ::TIMESTAMP, j.todo_id, length(j.text),
+SELECT p, t, a, e, c::TIMESTAMPTZ::TIMESTAMP, j.todo_id,
+       CASE WHEN j.todo_id IS NOT NULL THEN hash(a, j.todo_id) END, length(j.text),
        coalesce(len(j.todo_ids), 1)
 FROM read_json(?, format = 'newline_delimited', columns = {{
   p: 'BIGINT', t: 'VARCHAR', a: 'VARCHAR', e: 'VARCHAR', c: 'VARCHAR', j: '{PAYLOAD}'
@@ -48,12 +50,22 @@ CHECKPOINT = (
 )
 
 
+# Bump when SCHEMA or LOAD change: an older file is dropped and rebuilt from the log
+# (it is a derived view; the event store is the source of truth).
+SCHEMA_VERSION = 2
+_VERSION_ROW = "__schema__"
+
+
 def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """A connection with the schema in place; `":memory:"` for tests."""
+    """A connection with the current schema in place; `":memory:"` for tests."""
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
     conn = duckdb.connect(str(path))
     conn.execute(SCHEMA)
+    if checkpoint(conn, _VERSION_ROW) != SCHEMA_VERSION:
+        conn.execute("DROP TABLE events; DROP TABLE checkpoints")
+        conn.execute(SCHEMA)
+        conn.execute(CHECKPOINT, [_VERSION_ROW, SCHEMA_VERSION])
     return conn
 
 

@@ -154,7 +154,7 @@ _COMPLETION_TIMES = """
              min(created_at) FILTER (event_type = 'TodoCompleted' AND {where}) AS done
       FROM events
       WHERE aggregate_type = '{todo}' AND event_type IN ('TodoAdded', 'TodoCompleted')
-      GROUP BY aggregate_id, todo_id
+      GROUP BY todo_key
     ) WHERE done IS NOT NULL AND added IS NOT NULL
 """
 
@@ -162,18 +162,19 @@ _COMPLETION_TIMES = """
 def completion_times(cur: duckdb.DuckDBPyConnection, f: Filters, now: datetime) -> Completion:
     """How long todos took from added to first completed: log-spaced buckets and the median."""
     where, params = _where(f, window(cur, f, now), event_type=False)
-    cases = " ".join(f"WHEN seconds < {b} THEN {i}" for i, b in enumerate(COMPLETION_BOUNDS))
-    # The empty grouping set adds one row (bucket NULL) with the overall median.
+    lower = (0, *COMPLETION_BOUNDS)
+    counts = [
+        f"count(*) FILTER (seconds >= {lo} AND seconds < {hi})"
+        for lo, hi in zip(lower, COMPLETION_BOUNDS, strict=False)
+    ]
+    counts.append(f"count(*) FILTER (seconds >= {COMPLETION_BOUNDS[-1]})")
+    # One aggregate row: every bucket's count, then the median.
     sql = f"""
-        SELECT bucket, count(*)::BIGINT, median(seconds) FROM (
-          SELECT seconds, CASE {cases} ELSE {len(COMPLETION_BOUNDS)} END AS bucket
-          FROM ({_COMPLETION_TIMES.format(todo=TODO, where=where)})
-        ) GROUP BY GROUPING SETS ((bucket), ())"""
-    rows = cur.execute(sql, params).fetchall()
-    counts = {bucket: n for bucket, n, _ in rows if bucket is not None}
-    median = next((m for bucket, _, m in rows if bucket is None), None)
+        SELECT {", ".join(counts)}, median(seconds)
+        FROM ({_COMPLETION_TIMES.format(todo=TODO, where=where)})"""
+    *totals, median = cur.execute(sql, params).fetchone() or (0,) * len(COMPLETION_LABELS) + (None,)
     buckets = [
-        CompletionBucket(label, counts.get(i, 0)) for i, label in enumerate(COMPLETION_LABELS)
+        CompletionBucket(label, int(n)) for label, n in zip(COMPLETION_LABELS, totals, strict=True)
     ]
     return Completion(buckets, median)
 
