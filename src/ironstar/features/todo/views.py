@@ -78,6 +78,11 @@ def todo_app(*, todos: TodoList, filter_: Filter = "all", error: str = "") -> El
                     "data-bind:input": True,
                     "data-on:keydown": ADD_ON_ENTER,
                     "data-indicator:_saving": True,
+                    # The stream may show the new item before the POST's answer clears
+                    # the box; read-only (not disabled: focus stays) until it has.
+                    "data-attr:readonly": "$_saving",
+                    "aria-busy": "false",
+                    "data-attr:aria-busy": "$_saving",
                 },
             ),
             error_message(error),
