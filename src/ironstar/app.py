@@ -30,6 +30,7 @@ from ironstar.web.pages import http_error_handler
 from ironstar.web.security import SecurityMiddleware
 from ironstar.web.session import SessionMiddleware
 from ironstar.web.streams import StreamHub
+from ironstar.web.topics import Topics
 
 log = structlog.get_logger(__name__)
 
@@ -84,9 +85,8 @@ def _services(
         commands=CommandHandler(store, on_committed=bus.publish),
         projections=ProjectionRunner(store, bus),
         sessions=SessionStore(settings.database_path, ttl_seconds=settings.session_ttl_seconds),
-        streams=StreamHub(
-            heartbeat_seconds=settings.heartbeat_seconds, queue_size=settings.stream_queue_size
-        ),
+        streams=StreamHub(heartbeat_seconds=settings.heartbeat_seconds),
+        topics=Topics(),
     )
 
 
@@ -129,6 +129,7 @@ async def _lifespan(
         for job in jobs:
             job.cancel()
         await asyncio.gather(*jobs, return_exceptions=True)
+        await services.topics.close()
         await services.projections.stop()
         await services.store.close()
         services.sessions.close()

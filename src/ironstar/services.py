@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ironstar.settings import Settings
     from ironstar.web.layout import Layout
     from ironstar.web.streams import StreamHub
+    from ironstar.web.topics import Topics
 
 
 @dataclass
@@ -25,5 +26,7 @@ class Services:
     projections: ProjectionRunner
     sessions: SessionStore
     streams: StreamHub
+    # Shared views: render once per change for every stream that shows the same thing.
+    topics: Topics
     # Typed extension point: features publish values others may read (e.g. cache stats).
     extras: dict[str, Any] = field(default_factory=dict)

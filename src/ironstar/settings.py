@@ -28,8 +28,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     durable: bool = True
     max_body_bytes: int = 1024 * 1024
     heartbeat_seconds: float = 15.0
-    # Per-stream SSE buffer, in messages; a stream that falls behind catches up from the store.
-    stream_queue_size: int = 64
     session_ttl_seconds: int = 14 * 24 * 3600
     # Allowed extra origins for commands (besides the request's own host), comma separated.
     trusted_origins: tuple[str, ...] = ()

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import msgspec
-from cachetools import LRUCache
 from datastar_py.sse import DatastarEvent
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -60,8 +59,6 @@ class TodoRoutes:
     def __init__(self, services: Services, lists: TodoLists) -> None:
         self.services = services
         self.lists = lists
-        # Render once, send many: every tab of a session shares one rendering per change.
-        self._rendered: LRUCache[tuple[str, int, Filter], str] = LRUCache(1024)
 
     def routes(self) -> list[Route]:
         return [
@@ -93,7 +90,16 @@ class TodoRoutes:
         except SignalsError as exc:
             return PlainTextResponse(str(exc), status_code=400)
         filter_ = FILTERS.get(str(signals.get("filter", "all")), "all")
-        return EventStream(lambda: self._patches(owner, filter_), self.services.streams)
+        topics = self.services.topics
+
+        async def shared_view() -> AsyncIterator[bytes]:
+            # Every tab showing this list with this filter shares one rendering per change.
+            key = ("todos", owner, filter_)
+            async with topics.listen(key, lambda: self._patches(owner, filter_)) as view:
+                async for event in view:
+                    yield event
+
+        return EventStream(shared_view, self.services.streams)
 
     async def _patches(self, owner: str, filter_: Filter) -> AsyncIterator[str]:
         services = self.services
@@ -105,18 +111,13 @@ class TodoRoutes:
                 version = self.lists.version(owner)
                 if version != rendered:
                     rendered = version
-                    yield self._render(owner, filter_, version)
+                    yield self._render(owner, filter_)
                 position = await subscription.wait(position)
                 await services.projections.wait_for(position)
 
-    def _render(self, owner: str, filter_: Filter, version: int) -> str:
-        key = (owner, version, filter_)
-        event = self._rendered.get(key)
-        if event is None:
-            region = todo_region(todos=self.lists.get(owner), filter_=filter_)
-            event = SSE.patch_elements(region, event_id=str(self.lists.changed_at(owner)))
-            self._rendered[key] = event
-        return event
+    def _render(self, owner: str, filter_: Filter) -> str:
+        region = todo_region(todos=self.lists.get(owner), filter_=filter_)
+        return SSE.patch_elements(region, event_id=str(self.lists.changed_at(owner)))
 
     # -- commands ------------------------------------------------------------------------
     async def add(self, request: Request) -> Response:
