@@ -75,5 +75,19 @@ fmt: $(VENV)/.synced ## Format and autofix
 bench: setup ## Benchmarks side by side with their references (JSON on stdout)
 	$(BIN)/python bench/store.py --json
 
+DOCS := packages/docs
+
+.PHONY: docs docs-dev
+
+$(DOCS)/node_modules/.installed: $(DOCS)/package.json $(DOCS)/package-lock.json
+	cd $(DOCS) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+docs: $(DOCS)/node_modules/.installed ## Build the documentation site (Starlight over docs/) into packages/docs/dist
+	cd $(DOCS) && npm run --silent build
+
+docs-dev: $(DOCS)/node_modules/.installed ## Documentation site with live reload on http://localhost:4321
+	cd $(DOCS) && npm run --silent dev
+
 clean: ## Remove build outputs and environments (keeps data/)
 	rm -rf $(VENV) .tools src/ironstar/static/dist src/ironstar/static/dev $(WEB)/node_modules
