@@ -18,7 +18,7 @@ from ironstar.feature import Feature, FeatureParts, discover_features
 from ironstar.infra import EventBus, SqliteEventStore
 from ironstar.infra.projections import ProjectionRunner
 from ironstar.infra.sessions import SessionStore
-from ironstar.kernel import CommandHandler, EventStore
+from ironstar.kernel import CommandHandler, ConcurrencyError, EventStore
 from ironstar.logs import configure_logging
 from ironstar.services import Services
 from ironstar.settings import Settings, load_settings
@@ -63,7 +63,10 @@ def create_app(
             ),
             Middleware(SessionMiddleware, store=services.sessions, secure=settings.secure_cookies),
         ],
-        exception_handlers={HTTPException: http_error_handler(services.layout)},
+        exception_handlers={
+            HTTPException: http_error_handler(services.layout),
+            ConcurrencyError: _conflict,
+        },
         lifespan=lambda app: _lifespan(app, services, parts),
     )
     app.state.services = services
@@ -134,6 +137,12 @@ async def _lifespan(
         await services.store.close()
         services.sessions.close()
         log.info("ironstar.stopped")
+
+
+async def _conflict(request: Request, exc: Exception) -> Response:
+    """Retries ran out on a hot stream: nothing was written; the client may try again."""
+    log.warning("command.conflict", path=request.url.path, error=str(exc))
+    return JSONResponse({"error": "busy, try again"}, status_code=409)
 
 
 async def _sweep_sessions(services: Services, every_seconds: float = 3600) -> None:

@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 import httpx
 import msgspec
+import pytest
 
+from ironstar.kernel import ConcurrencyError
 from ironstar.settings import Settings
 from tests.conftest import LiveServer
 
@@ -104,3 +106,16 @@ def test_dev_reload_tells_stale_tabs_to_reload_and_swaps_css_in_place(
         data = next(line for line in lines if line.startswith("data: signals"))
     assert '"_css":' in data
     assert "_reload" not in data
+
+
+def test_a_conflict_that_outlasts_the_retries_is_a_409_not_a_500(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def always_conflicting(*args: object, **kwargs: object) -> list[object]:
+        raise ConcurrencyError("todo_list", "x", 1, 2)
+
+    commands = live.app.state.services.commands
+    monkeypatch.setattr(commands, "handle", always_conflicting)
+    response = httpx.post(f"{live.url}/api/todos", json={"input": "x"})
+    assert response.status_code == 409
+    assert response.json() == {"error": "busy, try again"}
