@@ -5,14 +5,17 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from ironstar.infra.analytics import AnalyticsProjection, Filters
 from ironstar.infra.analytics import queries as q
+from ironstar.infra.analytics._schema import TODOS_AFTER
 from ironstar.infra.analytics.queries import COMPLETION_BOUNDS
+from ironstar.kernel import StoredEvent
 from tests.infra.analytics.fixtures import (
     completion_seconds,
     make_events,
@@ -43,18 +46,64 @@ def test_loaded_events_match_a_plain_python_count(projection: AnalyticsProjectio
     assert summary.added == type_counts(events)["TodoAdded"]
 
 
-def test_completion_times_match_a_plain_python_histogram(projection: AnalyticsProjection) -> None:
-    events = make_events(3_000)
-    projection.apply_batch(events)
-    seconds = completion_seconds(events)
+def histogram(seconds: list[float]) -> list[int]:
     expected = [0] * (len(COMPLETION_BOUNDS) + 1)
     for s in seconds:
         expected[
             next((i for i, b in enumerate(COMPLETION_BOUNDS) if s < b), len(COMPLETION_BOUNDS))
         ] += 1
+    return expected
+
+
+def assert_completion(projection: AnalyticsProjection, events: list[StoredEvent]) -> None:
+    seconds = completion_seconds(events)
     completion = q.completion_times(projection.cursor(), ALL, NOW)
-    assert [b.count for b in completion.buckets] == expected
+    assert [b.count for b in completion.buckets] == histogram(seconds)
     assert completion.median_seconds == pytest.approx(statistics.median(seconds))
+
+
+def test_completion_times_match_a_plain_python_histogram(projection: AnalyticsProjection) -> None:
+    events = make_events(3_000)
+    projection.apply_batch(events)
+    assert_completion(projection, events)
+
+
+@pytest.mark.parametrize("size", [1, 37, 500])
+def test_the_todos_table_folded_batch_by_batch_matches_one_pass(tmp_path: Path, size: int) -> None:
+    """Adds and completions of one todo land in different batches: MERGE keeps the firsts."""
+    events = make_events(1_500 if size > 1 else 300)
+    projection = AnalyticsProjection(tmp_path / "a.duckdb")
+    for start in range(0, len(events), size):
+        projection.apply_batch(events[start : start + size])
+    assert_completion(projection, events)
+    cur = projection.cursor()
+    one_pass = cur.execute(TODOS_AFTER.replace("$after", "0") + " ORDER BY 1").fetchall()
+    assert cur.execute("SELECT * FROM todos ORDER BY 1").fetchall() == one_pass
+
+
+def test_completion_times_by_owner_and_window(projection: AnalyticsProjection) -> None:
+    events = make_events(3_000)
+    projection.apply_batch(events)
+    owner = events[0].aggregate_id
+    mine = [e for e in events if e.aggregate_id == owner]
+    completion = q.completion_times(projection.cursor(), Filters(owner=owner), NOW)
+    assert [b.count for b in completion.buckets] == histogram(completion_seconds(mine))
+    # A window counts the todos whose first completion falls in it (the last hour here).
+    now = datetime.fromisoformat(events[-1].created_at).replace(tzinfo=None)
+    start = now - timedelta(hours=1)
+    added: dict[tuple[str, str], datetime] = {}
+    done: dict[tuple[str, str], datetime] = {}
+    for e in events:
+        key = (e.aggregate_id, msgspec.json.decode(e.payload)["todo_id"])
+        at = datetime.fromisoformat(e.created_at).replace(tzinfo=None)
+        if e.event_type == "TodoAdded":
+            added.setdefault(key, at)
+        elif e.event_type == "TodoCompleted":
+            done.setdefault(key, at)
+    seconds = [(t - added[k]).total_seconds() for k, t in done.items() if k in added and t >= start]
+    assert 0 < len(seconds) < len(completion_seconds(events))
+    completion = q.completion_times(projection.cursor(), Filters(range="1h"), now)
+    assert [b.count for b in completion.buckets] == histogram(seconds)
 
 
 def test_activity_buckets_sum_to_the_events_in_range(projection: AnalyticsProjection) -> None:
@@ -150,6 +199,7 @@ def test_a_process_killed_mid_batch_resumes_without_double_counting(tmp_path: Pa
     resumed.apply_batch(events)
     cur = resumed.cursor()
     assert {r.event_type: r.count for r in q.event_mix(cur, ALL, NOW)} == type_counts(events)
+    assert_completion(resumed, events)  # the todos of the killed batch were rolled back too
 
 
 def test_reset_empties_the_projection(projection: AnalyticsProjection) -> None:

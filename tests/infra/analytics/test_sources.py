@@ -27,17 +27,24 @@ BATCHES = [
 ]  # fmt: skip
 
 
-async def load(tmp: Path, store: Any, name: str) -> list[tuple[Any, ...]]:
+async def load(
+    tmp: Path, store: Any, name: str, scan_threshold: int = 200_000
+) -> list[tuple[Any, ...]]:
     versions: dict[str, int] = {}
     for owner, events in BATCHES:
         await store.append("todo_list", owner, versions.get(owner, 0), events)
         versions[owner] = versions.get(owner, 0) + len(events)
-    follower = AnalyticsFollower(AnalyticsProjection(tmp / f"{name}.duckdb"), store, batch_size=2)
+    projection = AnalyticsProjection(tmp / f"{name}.duckdb")
+    follower = AnalyticsFollower(projection, store, batch_size=2, scan_threshold=scan_threshold)
     assert await follower.catch_up() == 4
     rows = follower.projection.conn.execute(
         "SELECT position, aggregate_type, aggregate_id, event_type, todo_id, text_length,"
         " item_count, todo_key, created_at = TIMESTAMP '2026-01-02 03:04:05'"
         " FROM events ORDER BY position"
+    ).fetchall()
+    rows += follower.projection.conn.execute(
+        "SELECT todo_key, owner, added_at IS NOT NULL, done_at >= added_at"
+        " FROM todos ORDER BY todo_key"
     ).fetchall()
     await follower.close()
     return rows
@@ -51,10 +58,17 @@ async def test_both_sources_produce_the_same_rows(tmp_path: Path) -> None:
         await sqlite_store.close()
     generic = await load(tmp_path, MemoryEventStore(), "generic")
     assert fast == generic
+    scanned_store = await SqliteEventStore.open(tmp_path / "scan.sqlite3")
+    try:  # a big gap: DuckDB's sqlite_scanner reads the file (a rebuild's path)
+        scanned = await load(tmp_path, scanned_store, "scanned", scan_threshold=1)
+    finally:
+        await scanned_store.close()
+    assert scanned == fast
     assert fast[0][5] == len('héllo "quoted"\n')  # text length survives both encoders
     assert fast[0][7] == fast[2][7] != fast[1][7]  # one grouping key per (owner, todo)
-    assert [r[-1] for r in fast] == [False, True, False, False]  # occurred_at wins
+    assert [r[-1] for r in fast[:4]] == [False, True, False, False]  # occurred_at wins
     assert fast[3][6] == 2  # CompletedCleared touches two todos
+    assert len(fast) == 4 + 2  # todos t1 (added, completed) and t2 (added)
 
 
 async def test_the_follower_picks_the_sqlite_source_for_a_sqlite_store(tmp_path: Path) -> None:
@@ -63,3 +77,22 @@ async def test_the_follower_picks_the_sqlite_source_for_a_sqlite_store(tmp_path:
     assert isinstance(follower.source, SqliteSource)
     await follower.close()
     await store.close()
+
+
+async def test_a_rebuild_scans_sqlite_then_follows_by_batches(tmp_path: Path) -> None:
+    store = await SqliteEventStore.open(tmp_path / "s.sqlite3")
+    try:
+        for i in range(30):
+            await store.append("todo_list", "o", i, [new(i, "TodoAdded", {"todo_id": f"t{i}"}, {})])
+        projection = AnalyticsProjection(tmp_path / "a.duckdb")
+        follower = AnalyticsFollower(projection, store, batch_size=4, scan_threshold=10)
+        progress: list[tuple[int, int]] = []
+        assert await follower.rebuild(lambda done, total: progress.append((done, total)))
+        assert progress[0] == (30, 30)  # one scanner statement for the whole gap
+        for i in range(30, 35):  # small gaps: the NDJSON path
+            await store.append("todo_list", "o", i, [new(i, "TodoAdded", {"todo_id": f"t{i}"}, {})])
+        assert await follower.catch_up() == 5
+        assert projection.count() == 35 == follower.position
+        await follower.close()
+    finally:
+        await store.close()

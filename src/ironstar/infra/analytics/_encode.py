@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 import msgspec
 
+from ironstar.infra.analytics._schema import OCCURRED_AT
 from ironstar.kernel import StoredEvent
 
-OCCURRED_AT = "occurred_at"
+__all__ = ["OCCURRED_AT", "encode_batch"]
 
 
 class _Row(msgspec.Struct, array_like=False):

@@ -35,12 +35,16 @@ class AnalyticsFollower:
         *,
         source: Source | None = None,
         batch_size: int = 50_000,
+        scan_threshold: int = 200_000,
         debounce_seconds: float = 0.2,
         retry_seconds: float = 5.0,
     ) -> None:
         self.projection = projection
         self.store = store
         self.batch_size = batch_size
+        # Gaps at least this big (a rebuild, a long outage) are loaded by DuckDB's
+        # sqlite_scanner straight from the store's file, when the store is SQLite.
+        self.scan_threshold = scan_threshold
         self.debounce_seconds = debounce_seconds
         self.retry_seconds = retry_seconds
         # Published after each committed catch-up; subscribe to re-query (dashboard streams).
@@ -62,7 +66,9 @@ class AnalyticsFollower:
         """Load every stored event after the checkpoint; return how many were loaded."""
         async with self._lock:
             total = max(0, await self.store.last_position() - self.position)
-            done = 0
+            done = await self._scan(total)
+            if done and progress is not None:
+                progress(done, max(total, done))
             batch = await self._read(self.position)
             while batch is not None:
                 # Read the next batch while DuckDB loads this one (both release the GIL).
@@ -103,6 +109,18 @@ class AnalyticsFollower:
         self._reader.shutdown(wait=True)
         if isinstance(self.source, SqliteSource):
             self.source.close()
+
+    async def _scan(self, gap: int) -> int:
+        """Load a big gap with one sqlite_scanner statement; 0 when it does not apply."""
+        source = self.source
+        if not isinstance(source, SqliteSource) or gap < self.scan_threshold:
+            return 0
+        projection = self.projection
+        if not await self._run(projection.can_scan_sqlite):
+            return 0
+        loop = asyncio.get_running_loop()
+        last = await loop.run_in_executor(self._reader, source.last_position)
+        return await self._run(partial(projection.apply_sqlite, source.path, last))
 
     async def _read(self, after: int) -> Lines | None:
         if self.source is None:

@@ -17,7 +17,15 @@ from pathlib import Path
 import duckdb
 
 from ironstar.infra.analytics._encode import encode_batch
-from ironstar.infra.analytics._schema import CHECKPOINT, LOAD, checkpoint, connect
+from ironstar.infra.analytics._schema import (
+    CHECKPOINT,
+    LOAD,
+    SCAN,
+    TODOS_MERGE,
+    checkpoint,
+    connect,
+    load_sqlite_scanner,
+)
 from ironstar.infra.analytics.source import Lines
 from ironstar.kernel import StoredEvent
 
@@ -29,6 +37,28 @@ class AnalyticsProjection:
         self.conn = connect(path)
         self.position = checkpoint(self.conn, self.name)
         self._spool_dir = spool_dir
+        self._scanner: bool | None = None  # sqlite_scanner loaded? (lazily, on first use)
+
+    def can_scan_sqlite(self) -> bool:
+        """Whether `apply_sqlite` is available (the sqlite-scanner wheel is installed)."""
+        if self._scanner is None:
+            self._scanner = load_sqlite_scanner(self.conn)
+        return self._scanner
+
+    def apply_sqlite(self, path: Path, last: int) -> int:
+        """Load positions (`position`, `last`] straight from a SQLite store file.
+
+        DuckDB's sqlite_scanner reads the file (the fast path for a full rebuild: no JSON
+        built by SQLite, none parsed back); same rows, same transaction and checkpoint as
+        `apply_lines`. It scans the whole table, so use it for big gaps only.
+        """
+        if last <= self.position:
+            return 0
+        if not self.can_scan_sqlite():
+            raise RuntimeError("sqlite_scanner missing: install duckdb-extension-sqlite-scanner")
+        loaded = self._transaction(SCAN, [str(path), self.position, last], last)
+        self.position = last
+        return loaded
 
     def apply_batch(self, events: Sequence[StoredEvent]) -> int:
         """Load the events after `position` (in order); return how many were new."""
@@ -50,10 +80,15 @@ class AnalyticsProjection:
         return loaded
 
     def _load(self, spool: str, last: int) -> int:
+        return self._transaction(LOAD, [spool, self.position], last)
+
+    def _transaction(self, insert: str, params: list[object], last: int) -> int:
+        """Rows, their todos and the checkpoint `last`, committed together."""
         conn = self.conn
         conn.begin()
         try:
-            row = conn.execute(LOAD, [spool, self.position]).fetchone()
+            row = conn.execute(insert, params).fetchone()
+            conn.execute(TODOS_MERGE, {"after": self.position})
             self._commit_checkpoint(last)
             conn.commit()
         except BaseException:
@@ -75,6 +110,7 @@ class AnalyticsProjection:
         conn = self.conn
         conn.begin()
         conn.execute("DELETE FROM events")
+        conn.execute("DELETE FROM todos")
         conn.execute("DELETE FROM checkpoints WHERE name = ?", [self.name])
         conn.commit()
         self.position = 0

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import duckdb
 
+from ironstar.infra.analytics._schema import TODOS_VIEW
+
 type RemoteFormat = Literal["parquet", "csv"]
 SCHEMES = frozenset({"http", "https", "s3", "r2", "gcs", "hf"})
 READERS: dict[str, str] = {"parquet": "read_parquet", "csv": "read_csv_auto"}
@@ -49,6 +51,7 @@ def remote_events(
     try:
         # A view's source must be a literal; the URL is quoted, never interpolated raw.
         conn.execute(f"CREATE VIEW events AS SELECT * FROM {READERS[fmt]}('{_literal(url)}')")
+        conn.execute(TODOS_VIEW)  # the completion-time query's per-todo table, as a view
     except BaseException:
         conn.close()
         raise

@@ -42,6 +42,7 @@ class SqliteSource:
     """
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         uri = f"{path.resolve().as_uri()}?mode=ro"
         self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self.conn.execute("PRAGMA busy_timeout = 10000")
@@ -49,6 +50,10 @@ class SqliteSource:
     def read(self, after: int, limit: int) -> Lines | None:
         data, last, count = self.conn.execute(self.SQL, (after, limit)).fetchone()
         return None if data is None else Lines(data.encode(), last, count)
+
+    def last_position(self) -> int:
+        row = self.conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
+        return int(row[0])
 
     def close(self) -> None:
         self.conn.close()
