@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from tests.browser_support import PageProblems
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -117,4 +118,35 @@ def test_hostile_text_is_shown_as_text_and_never_runs(app_server: LiveServer, pa
     page.reload()
     expect(page.locator(".todo-list li label")).to_have_text([XSS])
     assert page.evaluate("window.__pwned") is None
+
+
+def test_the_stream_reopens_after_the_server_ends_it_cleanly(
+    app_server: LiveServer, context: BrowserContext, page: Page, problems: PageProblems
+) -> None:
+    """A shutdown or restart ends streams cleanly; `retry: 'always'` opens them again."""
+    open_app(page, app_server)
+    add(page, "before")
+    opened: list[str] = []
+    page.on(
+        "request",
+        lambda r: opened.append(r.url) if r.method == "GET" and "/api/todos?" in r.url else None,
+    )
+    state = app_server.app.state
+    # Shutting down: every stream ends at once, and each reopened one ends too ...
+    with page.expect_request(
+        lambda r: r.method == "GET" and "/api/todos?" in r.url, timeout=10_000
+    ):
+        state.loop.call_soon_threadsafe(state.shutdown.set)
+    # ... until the server is back (a cleared event stands for the new process).
+    state.loop.call_soon_threadsafe(state.shutdown.clear)
+    page.wait_for_timeout(2500)  # the retry after the last clean end has reopened it for good
+    expect(page.locator(".todo-list li label")).to_have_text(["before"])
+
+    other = context.new_page()  # another client of the same session sends a command
+    problems.watch(other)
+    open_app(other, app_server)
+    add(other, "after the restart")
+    expect(page.locator(".todo-list li label")).to_have_text(["before", "after the restart"])
+    assert len(opened) >= 1
+    assert problems.errors == []
 

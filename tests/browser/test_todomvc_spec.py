@@ -134,6 +134,8 @@ def test_complete_all_checkbox_should_update_state_when_items_are_completed_or_c
     toggle_all = page.locator(".toggle-all")
     toggle_all.check()
     expect(toggle_all).to_be_checked()
+    # Saved (the spec waits for storage): the items show it, so unchecking one is a change.
+    expect(page.locator(".todo-list li.completed")).to_have_count(3)
     todos.nth(0).locator(".toggle").uncheck()
     expect(toggle_all).not_to_be_checked()
     todos.nth(0).locator(".toggle").check()

@@ -48,7 +48,7 @@ def test_the_page_has_four_charts_of_both_kinds_and_opens_the_stream(client: htt
     assert html.count("<vega-chart") == 2
     assert html.count("<echarts-chart") == 2
     assert html.count("data-ignore-morph") == 4
-    assert "@get('/api/analytics/stream')" in html
+    assert "@get('/api/analytics/stream', {retry: 'always'})" in html
     assert 'data-bind:range=""' in html
     assert 'href="/analytics" aria-current="page"' in html
     assert "assets/analytics-abc123.js" in html  # the chart components' entry

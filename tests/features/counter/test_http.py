@@ -50,7 +50,7 @@ def test_the_page_renders_the_current_values_as_signals(client: httpx.Client) ->
     )
     assert 'data-text="$global"' in html
     assert "data-indicator:_busy-global" in html
-    assert "@get('/api/counter/stream', {requestCancellation: 'disabled'})" in html
+    assert "@get('/api/counter/stream', {requestCancellation: 'disabled', retry: 'always'})" in html
 
 
 def test_the_stream_starts_with_both_values(client: httpx.Client) -> None:

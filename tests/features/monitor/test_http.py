@@ -37,7 +37,7 @@ def read_samples(client: httpx.Client, count: int) -> list[dict[str, Any]]:
 
 def test_the_page_shows_the_latest_sample_and_opens_the_stream(client: httpx.Client) -> None:
     html = unescape(client.get("/monitor").text)
-    assert "@get('/api/monitor/stream', {requestCancellation: 'disabled'})" in html
+    assert "@get('/api/monitor/stream', {requestCancellation: 'disabled', retry: 'always'})" in html
     assert 'data-text="$monitor.cpu_percent"' in html
     assert '"monitor":{"cpu_percent":' in html
     assert 'href="/monitor" aria-current="page"' in html

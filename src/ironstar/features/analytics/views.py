@@ -21,7 +21,7 @@ from ironstar.infra.analytics.queries import RANGES, Filters, Summary
 STREAM_URL = "/api/analytics/stream"
 # `data-effect` re-runs when a filter signal changes; the new request from the same
 # element cancels the previous stream, so the open stream always has the latest filters.
-OPEN_STREAM = f"$range; $owner; $eventType; @get('{STREAM_URL}')"
+OPEN_STREAM = f"$range; $owner; $eventType; @get('{STREAM_URL}', {{retry: 'always'}})"
 RANGE_LABELS = {
     "15m": "Last 15 minutes",
     "1h": "Last hour",

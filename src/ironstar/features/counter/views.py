@@ -13,7 +13,7 @@ from htpy import Element, article, button, div, h2, output, p, section, span
 from ironstar.web.icons import icon
 
 STREAM_URL = "/api/counter/stream"
-OPEN_STREAM = f"@get('{STREAM_URL}', {{requestCancellation: 'disabled'}})"
+OPEN_STREAM = f"@get('{STREAM_URL}', {{requestCancellation: 'disabled', retry: 'always'}})"
 ACTIONS = (("decrement", "\N{MINUS SIGN}", "Decrease"), ("increment", "+", "Increase"))
 
 

@@ -12,7 +12,7 @@ from htpy import Element, dd, div, dl, dt, h2, meter, p, section, span
 from ironstar.features.monitor.sampler import Sample
 
 STREAM_URL = "/api/monitor/stream"
-OPEN_STREAM = f"@get('{STREAM_URL}', {{requestCancellation: 'disabled'}})"
+OPEN_STREAM = f"@get('{STREAM_URL}', {{requestCancellation: 'disabled', retry: 'always'}})"
 
 # (field, label, unit) per reading; the field names are constants, never user text.
 SYSTEM = (

@@ -42,7 +42,7 @@ TODO_URL = "'/api/todos/' + el.closest('li').dataset.id"
 READ_FILTER = (
     "$filter = ({'#/active': 'active', '#/completed': 'completed'})[location.hash] || 'all'"
 )
-OPEN_STREAM = f"{READ_FILTER}; @get('/api/todos')"
+OPEN_STREAM = f"{READ_FILTER}; @get('/api/todos', {{retry: 'always'}})"
 ADD_ON_ENTER = "evt.key === 'Enter' && !evt.isComposing && @post('/api/todos')"
 START_EDIT = (
     "$editing = el.closest('li').dataset.id;"
