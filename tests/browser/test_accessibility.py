@@ -26,11 +26,7 @@ def test_no_serious_or_critical_violations(
         page.goto(app_server.url + path)
         expect(page.locator("main")).to_be_visible()
         page.add_script_tag(path=str(AXE))
-        # Chart internals (Vega's SVG marks in a shadow root) are excluded: their text
-        # alternative is the chart card's caption; per-mark labels are listed as left work.
-        results: dict[str, Any] = page.evaluate(
-            "axe.run({exclude: [['vega-chart'], ['echarts-chart']]})"
-        )
+        results: dict[str, Any] = page.evaluate("axe.run()")
         bad = [
             f"{v['id']}: {[n['target'] for n in v['nodes']]} {v['nodes'][0]['failureSummary']}"
             for v in results["violations"]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser_support import PageProblems
 from tests.conftest import LiveServer
@@ -93,3 +95,41 @@ def test_navigating_away_and_back_leaks_no_chart_views(
     assert counters["live"] == 4
     assert counters["finalized"] + counters["disposed"] == 20 * 4
     assert problems.errors == []
+
+
+AXE = Path(__file__).resolve().parents[3] / "web-components/node_modules/axe-core/axe.min.js"
+
+
+def test_drawn_charts_pass_axe_and_are_named_images(
+    app_server: LiveServer, browser: Browser
+) -> None:
+    """Run axe after the charts have drawn (Vega's SVG marks, ECharts' canvas)."""
+    context = browser.new_context(bypass_csp=True)  # axe is injected as an inline script
+    try:
+        page = context.new_page()
+        page.goto(app_server.url + "/analytics")
+        page.wait_for_function(DRAWN, timeout=20_000)
+        page.add_script_tag(path=str(AXE))
+        results: dict[str, Any] = page.evaluate(
+            "axe.run({include: [['vega-chart'], ['echarts-chart']]})"
+        )
+        assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in results["violations"]] == []
+        for chart in page.locator(CHARTS).all():
+            assert chart.get_attribute("role") == "img"
+            assert chart.get_attribute("aria-label") == chart.get_attribute("label")
+        names = page.evaluate(
+            """() => [...document.querySelectorAll('vega-chart')].map(el => {
+                 const doc = el.shadowRoot.querySelector('[role="graphics-document"]');
+                 const marks = [...doc.querySelectorAll('[role="graphics-symbol"]')]
+                   .filter(m => !m.closest('[aria-hidden="true"]'));
+                 return [doc.getAttribute('aria-label'), marks.length];
+               })"""
+        )
+        assert names == [["Activity", 0], ["Completion time", 0]]  # marks: aria-hidden
+        echarts = page.evaluate(
+            """() => [...document.querySelectorAll('echarts-chart')].map(
+                 el => el.shadowRoot.querySelector('[role="img"]').getAttribute('aria-label'))"""
+        )
+        assert echarts == ["Event mix", "Busiest owners"]  # ECharts' aria, with our label
+    finally:
+        context.close()

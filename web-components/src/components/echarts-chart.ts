@@ -8,7 +8,9 @@
  *   option     JSON ECharts option. A change calls setOption (merged, so updates animate;
  *              add `not-merge` to replace everything).
  *   renderer   "canvas" (default) or "svg".
- *   label      accessible name (the chart gets role="img").
+ *   label      accessible name: the element gets role="img" and aria-label, and ECharts'
+ *              `aria` option is on with that label as its description (canvas: the
+ *              generated description lands on the inner container).
  *
  * Follows the system colour scheme (dark theme in dark mode), resizes with its box
  * (ResizeObserver), dispatches `select` {name, value, seriesName} on click, and disposes
@@ -25,6 +27,7 @@ import {
   showError,
 } from "./chart-counters";
 import { emit, jsonAttribute } from "./define";
+import { labelChart } from "./vega-chart";
 
 export interface EChartsSelectDetail {
   name: string | undefined;
@@ -35,7 +38,7 @@ export interface EChartsSelectDetail {
 const darkQuery = (): MediaQueryList | null => window.matchMedia?.("(prefers-color-scheme: dark)") ?? null;
 
 export class EChartsChart extends HTMLElement {
-  static observedAttributes = ["option", "renderer", "not-merge"];
+  static observedAttributes = ["option", "renderer", "not-merge", "label"];
 
   #container: HTMLDivElement | null = null;
   #chart: ECharts | null = null;
@@ -55,9 +58,7 @@ export class EChartsChart extends HTMLElement {
   connectedCallback(): void {
     counters().live += 1;
     this.#connected = true;
-    if (!this.hasAttribute("role")) this.setAttribute("role", "img");
-    const label = this.getAttribute("label");
-    if (label && !this.hasAttribute("aria-label")) this.setAttribute("aria-label", label);
+    labelChart(this);
     if (this.#chart || this.#loading) return; // moved by a morph: keep the instance
     this.#container = chartShadow(this, CHART_CSS);
     this.#resize = new ResizeObserver(() => this.#scheduleResize());
@@ -76,7 +77,11 @@ export class EChartsChart extends HTMLElement {
 
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
     if (old === value || !this.#connected) return;
-    if (name === "renderer") {
+    if (name === "label") {
+      labelChart(this, old);
+      this.#option = null; // re-apply: the aria description carries the label
+      this.#apply();
+    } else if (name === "renderer") {
       this.#dispose();
       void this.#init();
     } else this.#apply();
@@ -127,6 +132,12 @@ export class EChartsChart extends HTMLElement {
     try {
       const option = (jsonAttribute(this, "option") ?? {}) as EChartsOption;
       option.backgroundColor ??= "transparent";
+      // ECharts' own accessibility: an aria-label describing the chart on its container.
+      const label = this.getAttribute("label");
+      option.aria ??= {
+        enabled: true,
+        ...(label ? { label: { description: label } } : {}),
+      };
       if (prefersReduced()) option.animation = false;
       chart.setOption(option, { notMerge: this.hasAttribute("not-merge"), lazyUpdate: true });
     } catch (error) {

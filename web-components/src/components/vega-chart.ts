@@ -12,7 +12,9 @@
  *   data-url   URL returning the same JSON as `data`; re-fetched when the attribute changes.
  *   data-name  dataset the array form goes to (default "table").
  *   renderer   "svg" (default) or "canvas".
- *   label      accessible name (the chart gets role="img").
+ *   label      accessible name: the element gets role="img" and aria-label, and the spec
+ *              a `description` (Vega puts it on the SVG root). The marks are hidden from
+ *              the accessibility tree (`config.aria: false`): the label names the chart.
  *
  * Events: `select` {param, value} when a point/interval selection changes (Vega-Lite
  * `params` with `select`), `render` {} after an embed. Vega views are finalized when the
@@ -30,6 +32,17 @@ import {
   showError,
 } from "./chart-counters";
 import { emit, jsonAttribute } from "./define";
+
+/**
+ * A chart is one image to assistive technology: role="img" named by the `label` attribute
+ * (an explicit `role` / `aria-label` set by the page wins, unless it came from `label`).
+ */
+export function labelChart(host: HTMLElement, previous: string | null = null): void {
+  if (!host.hasAttribute("role")) host.setAttribute("role", "img");
+  const label = host.getAttribute("label");
+  const current = host.getAttribute("aria-label");
+  if (label && (current === null || current === previous)) host.setAttribute("aria-label", label);
+}
 
 type Values = Record<string, unknown[]>;
 
@@ -89,7 +102,7 @@ function withInitialData(spec: VisualizationSpec, values: Values): void {
 }
 
 export class VegaChart extends HTMLElement {
-  static observedAttributes = ["spec", "data", "data-url", "data-name", "renderer"];
+  static observedAttributes = ["spec", "data", "data-url", "data-name", "renderer", "label"];
 
   #container: HTMLDivElement | null = null;
   #result: Result | null = null;
@@ -110,9 +123,7 @@ export class VegaChart extends HTMLElement {
   connectedCallback(): void {
     counters().live += 1;
     this.#connected = true;
-    if (!this.hasAttribute("role")) this.setAttribute("role", "img");
-    const label = this.getAttribute("label");
-    if (label && !this.hasAttribute("aria-label")) this.setAttribute("aria-label", label);
+    labelChart(this);
     // Moved within the document (a morph): the view is still alive, keep it.
     if (this.#result || this.#embedding) return;
     this.#container = chartShadow(this, CHART_CSS);
@@ -131,7 +142,8 @@ export class VegaChart extends HTMLElement {
 
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
     if (old === value || !this.#connected) return;
-    if (name === "spec" || name === "renderer") void this.#embed();
+    if (name === "label") labelChart(this, old);
+    else if (name === "spec" || name === "renderer") void this.#embed();
     else void this.#updateData();
   }
 
@@ -156,6 +168,9 @@ export class VegaChart extends HTMLElement {
           this.#readData(this.#abort.signal).catch(() => undefined),
         ]);
         if (initial) withInitialData(spec, initial);
+        const label = this.getAttribute("label");
+        const node = spec as { description?: string };
+        if (label && !node.description) node.description = label;
         if (generation !== this.#generation || !this.isConnected) return;
         this.#finalize();
         const dark = darkQuery()?.matches ?? false;
@@ -164,7 +179,9 @@ export class VegaChart extends HTMLElement {
           renderer: renderer === "canvas" ? "canvas" : "svg",
           // Follow the system colour scheme; the card behind the chart gives the colour.
           theme: dark ? "dark" : undefined,
-          config: { background: "transparent" },
+          // Marks and guides are aria-hidden: the chart is one image named by its label
+          // (SVG output only; a Vega-Lite config key, ignored by plain Vega specs).
+          config: { background: "transparent", aria: false, mark: { aria: false } },
           mode: "$schema" in spec && String(spec.$schema).includes("vega-lite") ? "vega-lite" : undefined,
         });
         if (generation !== this.#generation || !this.isConnected) {
