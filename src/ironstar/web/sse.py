@@ -74,6 +74,20 @@ async def read_signals_strict(request: Request, *, limit: int | None = None) -> 
     return signals
 
 
+def from_datastar(request: Request) -> bool:
+    """A request made by the Datastar runtime (it always sends this header)."""
+    return "datastar-request" in request.headers
+
+
+def refusal(request: Request, patch: DatastarEvent, status: int) -> DatastarResponse:
+    """A refused command: the patch that shows why, with a status the client will use.
+
+    Datastar applies a response body only when the status is 200, so a browser gets 200
+    and the visible message; other clients get the status that names the problem.
+    """
+    return sse_response([patch], status=200 if from_datastar(request) else status)
+
+
 def sse_response(
     events: Iterable[DatastarEvent], *, status: int = 200, headers: dict[str, str] | None = None
 ) -> DatastarResponse:

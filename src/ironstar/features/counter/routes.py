@@ -27,7 +27,12 @@ from ironstar.features.counter.views import counter_app
 from ironstar.kernel import DomainError
 from ironstar.services import Services
 from ironstar.web.session import current_session
-from ironstar.web.sse import SSE, SignalsError, read_signals_strict, sse_response
+from ironstar.web.sse import (
+    SSE,
+    SignalsError,
+    read_signals_strict,
+    refusal,
+)
 from ironstar.web.streams import EventStream
 
 COMMANDS: dict[str, type[CounterCommand]] = {
@@ -131,7 +136,4 @@ class CounterRoutes:
 
 
 def _show_error(request: Request, message: str) -> Response:
-    """Datastar applies only a 200 body: browsers get the message as a signal patch."""
-    from_datastar = "datastar-request" in request.headers
-    patch = SSE.patch_signals({"counterError": message})
-    return sse_response([patch], status=200 if from_datastar else 422)
+    return refusal(request, SSE.patch_signals({"counterError": message}), 422)

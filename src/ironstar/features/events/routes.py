@@ -32,7 +32,13 @@ from ironstar.features.todo.domain import todo_list
 from ironstar.kernel import StoredEvent
 from ironstar.services import Services
 from ironstar.web.session import current_session
-from ironstar.web.sse import SSE, SignalsError, read_signals_strict, sse_response
+from ironstar.web.sse import (
+    SSE,
+    SignalsError,
+    from_datastar,
+    read_signals_strict,
+    sse_response,
+)
 from ironstar.web.streams import EventStream
 
 
@@ -84,7 +90,7 @@ class EventRoutes:
             return None
         if isinstance(raw, str) and raw in self.index.known_types():
             return raw
-        if _from_datastar(request):
+        if from_datastar(request):
             return None  # a stale or tampered select: show everything
         raise BadInput(f"unknown aggregate type {str(raw)[:80]!r}")
 
@@ -111,16 +117,12 @@ class EventRoutes:
         try:
             position = await _position(request)
         except (SignalsError, BadInput) as exc:
-            if _from_datastar(request) and "position" not in request.query_params:
+            if from_datastar(request) and "position" not in request.query_params:
                 return sse_response([SSE.patch_elements(time_travel_error(str(exc)))])
             return PlainTextResponse(f"Bad request: {exc}", status_code=400)
         owner = current_session(request).owner
         todos = await todos_at(self.services.store, self.codec, owner, position)
         return sse_response([SSE.patch_elements(time_travel_view(position=position, todos=todos))])
-
-
-def _from_datastar(request: Request) -> bool:
-    return "datastar-request" in request.headers
 
 
 def _last_event_id(request: Request, last: int) -> int | None:
@@ -132,7 +134,7 @@ def _last_event_id(request: Request, last: int) -> int | None:
     if not raw:
         return None
     if not raw.isascii() or not raw.isdigit():
-        if _from_datastar(request):
+        if from_datastar(request):
             return None
         raise BadInput("Last-Event-ID must be a non-negative integer position")
     position = int(raw)

@@ -33,7 +33,13 @@ from ironstar.features.todo.views import FILTERS, Filter, error_message, todo_ap
 from ironstar.kernel import DomainError, uuid7
 from ironstar.services import Services
 from ironstar.web.session import current_session
-from ironstar.web.sse import SSE, SignalsError, read_signals_strict, sse_response
+from ironstar.web.sse import (
+    SSE,
+    SignalsError,
+    read_signals_strict,
+    refusal,
+    sse_response,
+)
 from ironstar.web.streams import EventStream
 
 type Endpoint = Callable[[Request], Awaitable[Response]]
@@ -193,11 +199,5 @@ async def _signals[T](request: Request, shape: type[T]) -> T | Response:
 
 
 def _show_error(request: Request, message: str, status: int) -> Response:
-    """A patch that shows the message next to the input.
-
-    Datastar applies a response body only when the status is 200, so a browser request
-    gets 200 with the message; other clients get the status that names the problem.
-    """
-    from_datastar = "datastar-request" in request.headers
-    patch = SSE.patch_elements(error_message(message))
-    return sse_response([patch], status=200 if from_datastar else status)
+    """A patch that shows the message next to the input (see `refusal`)."""
+    return refusal(request, SSE.patch_elements(error_message(message)), status)
