@@ -150,3 +150,16 @@ def test_the_stream_reopens_after_the_server_ends_it_cleanly(
     assert len(opened) >= 1
     assert problems.errors == []
 
+
+def test_the_stream_is_zstd_compressed_in_chromium(
+    app_server: LiveServer, page: Page, problems: PageProblems
+) -> None:
+    """Chromium offers zstd, our first choice; its live patches decode as they come."""
+    with page.expect_response(lambda r: "/api/todos?" in r.url) as opened:
+        open_app(page, app_server)
+    stream = opened.value
+    assert "zstd" in stream.request.all_headers()["accept-encoding"]
+    assert stream.all_headers()["content-encoding"] == "zstd"
+    add(page, "squeezed", "and flushed")  # each patch shows before the next command
+    expect(page.locator(".todo-list li label")).to_have_text(["squeezed", "and flushed"])
+    assert problems.errors == []

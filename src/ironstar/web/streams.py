@@ -131,8 +131,10 @@ class EventStream(Response):
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-        with contextlib.suppress(OSError):
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        with contextlib.suppress(OSError):  # end the compressed stream: decoders want it whole
+            await send(
+                {"type": "http.response.body", "body": compressor.finish(), "more_body": False}
+            )
 
     async def _watch(
         self,
