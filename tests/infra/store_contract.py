@@ -52,6 +52,35 @@ class StoreContract:
         assert read[0].payload == b'{"type":"Added","amount":1}'
         assert read[0].created_at.endswith("+00:00")
 
+    async def test_stream_rows_match_the_stream_envelopes(self, store: EventStore) -> None:
+        await store.append("counter", "a", 0, [new(1), new(2), new(3)])
+        await store.append("counter", "b", 0, [new(4)])
+        envelopes = await store.read_stream("counter", "a", 1)
+        rows = await store.read_stream_rows("counter", "a", 1)
+        assert rows == [
+            (e.position, e.sequence, e.event_type, e.event_version, e.payload) for e in envelopes
+        ]
+        assert await store.read_stream_rows("counter", "nope") == []
+
+    async def test_appends_in_one_loop_iteration_commit_together_and_alone(
+        self, store: EventStore
+    ) -> None:
+        together = await asyncio.gather(
+            *(store.append("counter", f"g{i}", 0, [new()]) for i in range(5))
+        )
+        alone = await store.append("counter", "solo", 0, [new()])
+        positions = sorted(e.position for batch in [*together, alone] for e in batch)
+        assert positions == list(range(1, 7))
+
+    async def test_close_commits_appends_made_just_before_it(self, store: EventStore) -> None:
+        pending = [
+            asyncio.ensure_future(store.append("counter", f"c{i}", 0, [new()])) for i in range(3)
+        ]
+        await asyncio.sleep(0)  # the appends are submitted, not yet committed
+        await store.close()
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        assert all(isinstance(r, list) for r in results)
+
     async def test_read_stream_after_a_sequence_returns_only_later_events(
         self, store: EventStore
     ) -> None:

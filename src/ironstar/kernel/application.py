@@ -67,11 +67,11 @@ class CommandHandler:
     async def load[S](self, decider: Decider[S, Any, Any], aggregate_id: str) -> tuple[S, int]:
         """The current state and version (last sequence, 0 for a new stream)."""
         state, version = await self._from_snapshot(decider, aggregate_id)
-        stored = await self.store.read_stream(decider.aggregate_type, aggregate_id, version)
-        if not stored:
+        rows = await self.store.read_stream_rows(decider.aggregate_type, aggregate_id, version)
+        if not rows:
             return state, version
-        state = fold(decider, state, self.codec(decider).decode_all(stored))
-        return state, stored[-1].sequence
+        state = fold(decider, state, self.codec(decider).decode_rows(rows))
+        return state, rows[-1][1]
 
     async def handle[C](
         self,

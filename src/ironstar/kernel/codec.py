@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import msgspec
 
-from ironstar.kernel.envelope import NewEvent, StoredEvent
+from ironstar.kernel.envelope import NewEvent, StoredEvent, StreamRow
 from ironstar.kernel.errors import CorruptEventError, UnknownEventError
 from ironstar.kernel.upcasters import (
     Upcasters,
@@ -48,9 +48,15 @@ class EventCodec[E]:
 
     def decode(self, stored: StoredEvent) -> E | None:
         """The domain event, or `None` if an upcaster dropped it."""
-        return self.decode_payload(
-            stored.event_type, stored.event_version, stored.payload, stored.position
-        )
+        direct = self._direct.get((stored.event_type, stored.event_version))
+        if direct is None:
+            return self._upcast(
+                stored.event_type, stored.event_version, stored.payload, stored.position
+            )
+        try:
+            return cast(E, direct(stored.payload))
+        except _BAD_PAYLOAD as exc:
+            raise CorruptEventError(stored.position, str(exc)) from exc
 
     def decode_payload(
         self, event_type: str, event_version: int, payload: bytes, position: int = 0
@@ -64,8 +70,24 @@ class EventCodec[E]:
             raise CorruptEventError(position, str(exc)) from exc
 
     def decode_all(self, events: Iterable[StoredEvent]) -> list[E]:
-        decoded = [self.decode(e) for e in events]
-        return [e for e in decoded if e is not None]
+        decode = self.decode
+        return [d for e in events if (d := decode(e)) is not None]
+
+    def decode_rows(self, rows: Iterable[StreamRow]) -> list[E]:
+        """Decode `read_stream_rows` tuples (no envelopes: the aggregate-load path)."""
+        direct, out = self._direct, []
+        for position, _, event_type, event_version, payload in rows:
+            fn = direct.get((event_type, event_version))
+            if fn is None:
+                event = self._upcast(event_type, event_version, payload, position)
+                if event is not None:
+                    out.append(event)
+                continue
+            try:
+                out.append(fn(payload))
+            except _BAD_PAYLOAD as exc:
+                raise CorruptEventError(position, str(exc)) from exc
+        return out
 
     def _upcast(self, event_type: str, version: int, payload: bytes, position: int) -> E | None:
         chain = self._upcasters.chain(event_type, version) if self._upcasters else None

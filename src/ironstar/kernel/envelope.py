@@ -15,6 +15,10 @@ class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
     metadata: dict[str, str] = msgspec.field(default_factory=dict)
 
 
+type StreamRow = tuple[int, int, str, int, bytes]
+"""(position, sequence, event_type, event_version, payload): what a replay needs."""
+
+
 class StoredEvent(msgspec.Struct, frozen=True):
     """A committed event; `position` is the global order (and the SSE `id:`).
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from ironstar.kernel.envelope import NewEvent, StoredEvent
+from ironstar.kernel.envelope import NewEvent, StoredEvent, StreamRow
 
 
 class EventStore(Protocol):
@@ -32,6 +32,12 @@ class EventStore(Protocol):
     async def read_stream(
         self, aggregate_type: str, aggregate_id: str, after_sequence: int = 0
     ) -> list[StoredEvent]: ...
+
+    async def read_stream_rows(
+        self, aggregate_type: str, aggregate_id: str, after_sequence: int = 0
+    ) -> list[StreamRow]:
+        """The same events as `read_stream`, as bare tuples (the replay hot path)."""
+        ...
 
     async def read_all(
         self, after_position: int = 0, limit: int = 1000, aggregate_type: str | None = None

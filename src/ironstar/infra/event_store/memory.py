@@ -11,6 +11,7 @@ from ironstar.kernel import (
     NewEvent,
     StoreClosedError,
     StoredEvent,
+    StreamRow,
     utc_now_iso,
 )
 
@@ -72,6 +73,12 @@ class MemoryEventStore:
     ) -> list[StoredEvent]:
         self._check_open()
         return self._streams.get((aggregate_type, aggregate_id), [])[after_sequence:]
+
+    async def read_stream_rows(
+        self, aggregate_type: str, aggregate_id: str, after_sequence: int = 0
+    ) -> list[StreamRow]:
+        events = await self.read_stream(aggregate_type, aggregate_id, after_sequence)
+        return [(e.position, e.sequence, e.event_type, e.event_version, e.payload) for e in events]
 
     async def read_all(
         self, after_position: int = 0, limit: int = 1000, aggregate_type: str | None = None

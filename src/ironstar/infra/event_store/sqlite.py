@@ -12,16 +12,21 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
 from ironstar.infra.event_store._schema import COLUMNS, connect, create_schema, to_events
 from ironstar.infra.event_store._writer import AppendRequest, Writer
-from ironstar.kernel import NewEvent, StoreClosedError, StoredEvent
+from ironstar.kernel import NewEvent, StoreClosedError, StoredEvent, StreamRow
 
 _STREAM = (
     f"SELECT {COLUMNS} FROM events WHERE aggregate_type = ? AND aggregate_id = ?"
     " AND sequence > ? ORDER BY sequence"
+)
+_STREAM_ROWS = (
+    "SELECT position, sequence, event_type, event_version, CAST(payload AS BLOB) FROM events"
+    " WHERE aggregate_type = ? AND aggregate_id = ? AND sequence > ? ORDER BY sequence"
 )
 _ALL = f"SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
 _ALL_OF_TYPE = (
@@ -44,6 +49,8 @@ class SqliteEventStore:
         self._readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
+        # A store dropped without `close()` still closes its readers (not the GC).
+        self._finalizer = weakref.finalize(self, _close_all, self._readers, self._lock)
 
     @classmethod
     async def open(cls, path: Path, *, durable: bool = True) -> SqliteEventStore:
@@ -74,6 +81,13 @@ class SqliteEventStore:
         args = (aggregate_type, aggregate_id, after_sequence)
         return to_events(self._reader().execute(_STREAM, args).fetchall())
 
+    async def read_stream_rows(
+        self, aggregate_type: str, aggregate_id: str, after_sequence: int = 0
+    ) -> list[StreamRow]:
+        args = (aggregate_type, aggregate_id, after_sequence)
+        rows: list[StreamRow] = self._reader().execute(_STREAM_ROWS, args).fetchall()
+        return rows
+
     async def read_all(
         self, after_position: int = 0, limit: int = 1000, aggregate_type: str | None = None
     ) -> list[StoredEvent]:
@@ -102,11 +116,9 @@ class SqliteEventStore:
         if self._closed:
             return
         self._closed = True
+        self._writer.hand_over(asyncio.get_running_loop())
         await asyncio.to_thread(self._writer.close)
-        with self._lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
+        self._finalizer()
 
     def _reader(self) -> sqlite3.Connection:
         if self._closed:
@@ -118,3 +130,11 @@ class SqliteEventStore:
                 self._readers.append(conn)
             self._local.conn = conn
         return conn
+
+
+def _close_all(readers: list[sqlite3.Connection], lock: threading.Lock) -> None:
+    """Close every reader connection, whichever thread opened it."""
+    with lock:
+        for conn in readers:
+            conn.close()
+        readers.clear()
