@@ -123,6 +123,8 @@ def rewind(projection: AnalyticsProjection, position: int) -> None:
     # The per-todo table as it was at `position` (the catch-up then folds the 10k in).
     conn.execute("DELETE FROM todos")
     conn.execute("INSERT INTO todos " + TODOS_AFTER.replace("$after", "0"))
+    # Flush the rewind's own WAL now: otherwise the timed commit pays for checkpointing it.
+    conn.execute("CHECKPOINT")
     conn.execute("UPDATE checkpoints SET position = ? WHERE name = ?", [position, projection.name])
     projection.position = position
 
@@ -189,6 +191,7 @@ def python_completion(db: Path) -> tuple[list[int], float | None]:
             first_done.setdefault((owner, decode(payload)["todo_id"]), datetime.fromisoformat(at))
     conn.close()
     seconds = [(t - first_add[k]).total_seconds() for k, t in first_done.items() if k in first_add]
+    seconds = [s for s in seconds if s >= 0]  # completed "before" added: skipped, as in SQL
     counts = [0] * (len(COMPLETION_BOUNDS) + 1)
     for s in seconds:
         counts[bisect_right(COMPLETION_BOUNDS, s)] += 1
@@ -222,8 +225,12 @@ async def bench_vs_python(db: Path, tmp: Path, repeats: int) -> dict[str, Any]:
         ),
     ):
         same_answer(name, duck(), py())
-        duck_s = [_clock(duck) for _ in range(repeats * 3)]
-        py_s = [_clock(py) for _ in range(repeats)]
+        # Interleaved, so both sides see the same load on a shared box.
+        duck_s: list[float] = []
+        py_s: list[float] = []
+        for _ in range(repeats):
+            py_s.append(_clock(py))
+            duck_s += [_clock(duck) for _ in range(3)]
         out[name] = {
             "duckdb_ms": median_ms(duck_s),
             "python_ms": median_ms(py_s),
