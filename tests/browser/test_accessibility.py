@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
+from ironstar.feature import discover_features
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parents[2] / "web-components/node_modules/axe-core/axe.min.js"
-PAGES = ["/", "/counter", "/events", "/monitor", "/reverse", "/analytics", "/no-such-page"]
+# Every page in the navigation (whatever examples this project kept), plus the 404 page.
+PAGES = [*(f.nav.path for f in discover_features() if f.nav), "/no-such-page"]
 
 
 @pytest.mark.parametrize("path", PAGES)
