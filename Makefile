@@ -90,4 +90,4 @@ docs-dev: $(DOCS)/node_modules/.installed ## Documentation site with live reload
 	cd $(DOCS) && npm run --silent dev
 
 clean: ## Remove build outputs and environments (keeps data/)
-	rm -rf $(VENV) .tools src/ironstar/static/dist src/ironstar/static/dev $(WEB)/node_modules
+	rm -rf $(VENV) .tools src/ironstar/static/dist src/ironstar/static/dev $(WEB)/node_modules packages/docs/node_modules packages/docs/dist packages/docs/.astro
