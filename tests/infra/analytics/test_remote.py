@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from ironstar.infra.analytics import (
     remote_events,
     s3_secret,
 )
+from ironstar.infra.analytics import queries as q
 from tests.infra.analytics.fixtures import make_events, type_counts
 
 
@@ -64,6 +66,22 @@ async def test_the_service_reads_remote_parquet_over_http(
         assert remote == await service.event_mix(Filters())
     finally:
         service.close()
+
+
+def test_every_dashboard_query_runs_on_a_remote_file(
+    served: tuple[str, Path], projection: AnalyticsProjection
+) -> None:
+    """A remote file has only `events`: `todos` is a view over it, same answers."""
+    url, root = served
+    projection.apply_batch(make_events(2_000))
+    projection.conn.execute(f"COPY events TO '{root / 'events.parquet'}' (FORMAT parquet)")
+    remote = remote_events(f"{url}/events.parquet")
+    try:
+        now, local = datetime(2026, 12, 1), projection.cursor()
+        for query in (q.completion_times, q.summary, q.busiest_owners, q.activity):
+            assert query(remote, Filters(), now) == query(local, Filters(), now)
+    finally:
+        remote.close()
 
 
 async def test_the_service_reads_remote_csv(
