@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -50,4 +51,21 @@ async def test_the_store_shares_its_file_with_other_tables(tmp_path: Path) -> No
     store = await SqliteEventStore.open(path)
     assert store.path == path
     await store.append("counter", "a", 0, [new()])
+    await store.close()
+
+
+async def test_a_write_lock_held_elsewhere_never_blocks_the_event_loop(tmp_path: Path) -> None:
+    """A lone append would commit on the loop thread; if another connection holds the
+    write lock it goes to the writer thread instead, and the loop keeps running."""
+    store = await SqliteEventStore.open(tmp_path / "e.db")
+    with closing(sqlite3.connect(tmp_path / "e.db", isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        append = asyncio.ensure_future(store.append("counter", "a", 0, [new()]))
+        started = asyncio.get_running_loop().time()
+        await asyncio.sleep(0.1)
+        assert asyncio.get_running_loop().time() - started < 0.5  # the loop was not stuck
+        assert not append.done()
+        other.execute("COMMIT")
+        stored = await append
+    assert [e.sequence for e in stored] == [1]
     await store.close()

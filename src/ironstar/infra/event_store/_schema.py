@@ -36,6 +36,8 @@ INSERT = (
     " event_type, event_version, payload, metadata, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
 )
 
+BUSY_TIMEOUT_MS = 10_000
+
 _decode_metadata = msgspec.json.Decoder(dict[str, str]).decode
 
 
@@ -49,7 +51,11 @@ def connect(path: Path, *, durable: bool, readonly: bool = False) -> sqlite3.Con
     per connection, so the unique indexes of a large log stay cached for appends.
     """
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    for pragma in ("busy_timeout = 10000", "mmap_size = 268435456", "cache_size = -65536"):
+    for pragma in (
+        f"busy_timeout = {BUSY_TIMEOUT_MS}",
+        "mmap_size = 268435456",
+        "cache_size = -65536",
+    ):
         conn.execute(f"PRAGMA {pragma}")
     if readonly:
         conn.execute("PRAGMA query_only = 1")

@@ -28,7 +28,13 @@ from pathlib import Path
 
 import msgspec
 
-from ironstar.infra.event_store._schema import COLUMNS, INSERT, connect, to_events
+from ironstar.infra.event_store._schema import (
+    BUSY_TIMEOUT_MS,
+    COLUMNS,
+    INSERT,
+    connect,
+    to_events,
+)
 from ironstar.kernel import (
     ConcurrencyError,
     DuplicateEventError,
@@ -104,11 +110,12 @@ class Writer:
             and self._lock.acquire(blocking=False)
         ):
             try:
-                results = self._commit(batch) if not self._closed else [_closed_error()]
+                results = self._commit_inline(batch)
             finally:
                 self._lock.release()
-            _resolve(list(zip(batch, results, strict=True)))
-            return
+            if results is not None:
+                _resolve(list(zip(batch, results, strict=True)))
+                return
         for req in batch:
             self._queue.put(req)
 
@@ -150,9 +157,24 @@ class Writer:
             batch.append(item)
         return batch
 
-    def _commit(self, batch: list[AppendRequest]) -> list[Result]:
+    def _commit_inline(self, batch: list[AppendRequest]) -> list[Result] | None:
+        """Commit on the loop thread, or `None` if another connection holds the write
+        lock: the loop must not sleep in the busy handler, the writer thread may."""
+        if self._closed:
+            return [_closed_error() for _ in batch]
+        conn = self._conn
+        conn.execute("PRAGMA busy_timeout = 0")
         try:
-            return self._transaction(batch)
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return None
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return self._commit(batch, begun=True)
+
+    def _commit(self, batch: list[AppendRequest], *, begun: bool = False) -> list[Result]:
+        try:
+            return self._transaction(batch, begun=begun)
         except Exception:
             return [self._alone(request) for request in batch]
 
@@ -169,9 +191,10 @@ class Writer:
         found = self._repeat_or_conflict(request, -1)
         return exc if isinstance(found, ConcurrencyError) else found
 
-    def _transaction(self, batch: list[AppendRequest]) -> list[Result]:
+    def _transaction(self, batch: list[AppendRequest], *, begun: bool = False) -> list[Result]:
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
+        if not begun:
+            conn.execute("BEGIN IMMEDIATE")
         try:
             results, rows = self._plan(batch)
             conn.executemany(INSERT, rows)
