@@ -43,9 +43,16 @@ class SqliteSource:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        uri = f"{path.resolve().as_uri()}?mode=ro"
-        self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        self.conn.execute("PRAGMA busy_timeout = 10000")
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """Opened on first use, so an app that never starts holds no connection."""
+        if self._conn is None:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._conn.execute("PRAGMA busy_timeout = 10000")
+        return self._conn
 
     def read(self, after: int, limit: int) -> Lines | None:
         data, last, count = self.conn.execute(self.SQL, (after, limit)).fetchone()
@@ -56,7 +63,9 @@ class SqliteSource:
         return int(row[0])
 
     def close(self) -> None:
-        self.conn.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 async def read_store(store: EventStore, after: int, limit: int) -> Lines | None:
