@@ -66,6 +66,17 @@ def test_an_upcaster_returning_none_drops_a_deprecated_event() -> None:
     assert codec.decode_all(events) == [Kept(2)]
 
 
+def test_old_versions_decode_the_same_once_their_chain_is_compiled() -> None:
+    codec: EventCodec[Events] = EventCodec(Events, Upcasters([Events], STEPS))
+    rows = [
+        (1, 1, "Obsolete", 1, b"{}"),
+        (2, 2, "Titled", 1, b'{"type":"Titled","name":"x"}'),
+        (3, 3, "Kept", 1, b'{"x":2}'),
+    ]
+    first, second = codec.decode_rows(rows), codec.decode_rows(rows)  # 2nd: compiled path
+    assert first == second == [Renamed(title="x", priority=0), Kept(2)]
+
+
 def test_an_unknown_event_type_names_itself_and_its_position() -> None:
     codec: EventCodec[Events] = EventCodec(Events, Upcasters([Events], STEPS))
     with pytest.raises(UnknownEventError, match=r"'Mystery' version 4 at position 7"):

@@ -84,27 +84,56 @@ class EventCodec[E]:
                     out.append(event)
                 continue
             try:
-                out.append(fn(payload))
+                event = fn(payload)
             except _BAD_PAYLOAD as exc:
                 raise CorruptEventError(position, str(exc)) from exc
+            if event is not None:  # a compiled upcaster may retire it
+                out.append(event)
         return out
 
     def _upcast(self, event_type: str, version: int, payload: bytes, position: int) -> E | None:
+        """First sight of an old version: compile its chain into a direct decoder."""
         chain = self._upcasters.chain(event_type, version) if self._upcasters else None
         if chain is None or (chain.target and chain.target[0] not in self._classes):
             raise UnknownEventError(event_type, version, position)
-        if chain.target is None:
-            return None
+        target = None if chain.target is None else self._classes[chain.target[0]]
+        decoder = _compile(chain.fns, target)
+        self._direct[(event_type, version)] = decoder
         try:
-            data: dict[str, Any] | None = msgspec.json.decode(payload)
-            for fn in chain.fns:
+            return cast(E | None, decoder(payload))
+        except _BAD_PAYLOAD as exc:
+            raise CorruptEventError(position, str(exc)) from exc
+
+
+_decode_any = msgspec.json.Decoder().decode
+
+
+def _compile(
+    fns: tuple[Callable[[dict[str, Any]], dict[str, Any] | None], ...],
+    target: type[msgspec.Struct] | None,
+) -> Callable[[bytes], Any]:
+    """One closure per old (type, version): JSON → dict → upcasters → the current Struct.
+
+    Failures surface as `msgspec.ValidationError`, which callers turn into a
+    `CorruptEventError` carrying the position, exactly like a bad current payload.
+    """
+    if target is None:
+        return lambda _payload: None  # retired: the event is dropped
+    tag_field = target.__struct_config__.tag_field or "type"
+    convert = msgspec.convert
+
+    def upcast(payload: bytes) -> Any:
+        try:
+            data: dict[str, Any] | None = _decode_any(payload)
+            for fn in fns:
                 if data is None:
                     return None
                 data = fn(data)
             if data is None:
                 return None
-            cls = self._classes[chain.target[0]]
-            data.pop(cls.__struct_config__.tag_field or "type", None)
-            return cast(E, msgspec.convert(data, cls))
-        except (*_BAD_PAYLOAD, AttributeError, KeyError, TypeError) as exc:
-            raise CorruptEventError(position, f"upcasting failed: {exc}") from exc
+            data.pop(tag_field, None)
+            return convert(data, target)
+        except (AttributeError, KeyError, TypeError) as exc:
+            raise msgspec.ValidationError(f"upcasting failed: {exc}") from exc
+
+    return upcast
