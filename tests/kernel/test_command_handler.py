@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,22 @@ async def test_a_refused_command_appends_nothing() -> None:
 
 async def test_concurrent_commands_on_one_aggregate_are_retried_until_all_commit() -> None:
     handler = CommandHandler(MemoryEventStore(), max_attempts=100)
+    await asyncio.gather(*(handler.handle(counter, "hot", Add(1)) for _ in range(64)))
+    assert await handler.load(counter, "hot") == (CounterState(total=64), 64)
+
+
+class _SlowAppends(MemoryEventStore):
+    """Yields to the loop before appending, as a real store's I/O does."""
+
+    async def append(
+        self, aggregate_type: str, aggregate_id: str, expected_version: int, events: Any
+    ) -> list[StoredEvent]:
+        await asyncio.sleep(0)
+        return await super().append(aggregate_type, aggregate_id, expected_version, events)
+
+
+async def test_commands_on_one_stream_take_turns_in_process_so_none_needs_a_retry() -> None:
+    handler = CommandHandler(_SlowAppends(), max_attempts=1)  # a retry would raise
     await asyncio.gather(*(handler.handle(counter, "hot", Add(1)) for _ in range(64)))
     assert await handler.load(counter, "hot") == (CounterState(total=64), 64)
 

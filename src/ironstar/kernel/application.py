@@ -13,6 +13,8 @@ States must be immutable (frozen Structs) for this to be safe.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -55,6 +57,10 @@ class CommandHandler:
         self.new_id = new_id
         self._codecs: dict[int, tuple[AnyDecider, EventCodec[Any]]] = {}
         self._cache = StateCache(cache_size)
+        # Locks live only while someone holds or waits on them.
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     def codec(self, decider: AnyDecider) -> EventCodec[Any]:
         """The decider's codec, built once (the pair keeps the decider alive for its id)."""
@@ -80,8 +86,30 @@ class CommandHandler:
         command: C,
         metadata: dict[str, str] | None = None,
     ) -> list[StoredEvent]:
-        """Decide and append; `DomainError` passes through, conflicts are retried."""
+        """Decide and append; `DomainError` passes through, conflicts are retried.
+
+        Commands for one stream run one at a time in this process (a lock per stream), so
+        two busy tabs never race each other into retries; the expected-version check still
+        guards against other processes.
+        """
         key = (decider.aggregate_type, aggregate_id)
+        async with self._lock(key):
+            return await self._handle(decider, aggregate_id, command, metadata, key)
+
+    def _lock(self, key: tuple[str, str]) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+    async def _handle[C](
+        self,
+        decider: Decider[Any, C, Any],
+        aggregate_id: str,
+        command: C,
+        metadata: dict[str, str] | None,
+        key: tuple[str, str],
+    ) -> list[StoredEvent]:
         for attempt in range(1, self.max_attempts + 1):
             cached = self._cache.get(key)
             state, version = cached or await self.load(decider, aggregate_id)
