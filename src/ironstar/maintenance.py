@@ -74,24 +74,21 @@ async def _seed(settings: Settings, events: int, seed: int, report: Callable[[in
     store = await SqliteEventStore.open(settings.database_path, durable=False)
     commands = CommandHandler(store)
     written = 0
-    busy: set[str] = set()  # one command at a time per owner keeps its mirror exact
+    # One command at a time per owner keeps its mirror exact; waiting on a lock (not
+    # spinning) leaves the CPU to the store's writer.
+    locks = {o.owner: asyncio.Lock() for o in owners}
 
     async def worker() -> None:
         nonlocal written
         while written < events:
             owner = rng.choices(owners, weights)[0]
-            if owner.owner in busy:
-                await asyncio.sleep(0)
-                continue
-            busy.add(owner.owner)
-            command, metadata = owner.next_command(), {"occurred_at": clock.tick()}
-            metadata["command"] = type(command).__name__
-            try:
-                stored = await commands.handle(todo_list, owner.owner, command, metadata)
-            except DomainError:
-                stored = []
-            finally:
-                busy.discard(owner.owner)
+            async with locks[owner.owner]:
+                command, metadata = owner.next_command(), {"occurred_at": clock.tick()}
+                metadata["command"] = type(command).__name__
+                try:
+                    stored = await commands.handle(todo_list, owner.owner, command, metadata)
+                except DomainError:
+                    stored = []
             written += len(stored)
             report(min(written, events))
 
