@@ -93,3 +93,44 @@ export function internalsOf(host: HTMLElement): ElementInternals | null {
     return null;
   }
 }
+
+/**
+ * A chart is one image to assistive technology: role="img" named by the `label` attribute
+ * (an explicit `role` / `aria-label` set by the page wins, unless it came from `label`).
+ */
+export function labelChart(host: HTMLElement, previous: string | null = null): void {
+  if (!host.hasAttribute("role")) host.setAttribute("role", "img");
+  const label = host.getAttribute("label");
+  const current = host.getAttribute("aria-label");
+  if (label && (current === null || current === previous)) host.setAttribute("aria-label", label);
+}
+
+/**
+ * The lifecycle both chart elements share: leak counters, the accessible label, and a
+ * teardown deferred by a microtask, because a Datastar morph may move a chart (a
+ * disconnect then an immediate reconnect) and the live chart must survive that.
+ */
+export abstract class ChartElement extends HTMLElement {
+  protected connected = false;
+
+  connectedCallback(): void {
+    counters().live += 1;
+    this.connected = true;
+    labelChart(this);
+    this.attach();
+  }
+
+  disconnectedCallback(): void {
+    counters().live -= 1;
+    this.connected = false;
+    queueMicrotask(() => {
+      if (!this.isConnected) this.teardown();
+    });
+  }
+
+  /** Connected: build the chart unless one is alive already (a morph moved us). */
+  protected abstract attach(): void;
+
+  /** Really gone: release the chart library's view and every listener. */
+  protected abstract teardown(): void;
+}

@@ -20,14 +20,15 @@ import type { ECharts, EChartsOption } from "echarts";
 
 import {
   CHART_CSS,
+  ChartElement,
   chartShadow,
   counters,
   internalsOf,
+  labelChart,
   setReady,
   showError,
 } from "./chart-counters";
 import { emit, jsonAttribute } from "./define";
-import { labelChart } from "./vega-chart";
 
 export interface EChartsSelectDetail {
   name: string | undefined;
@@ -37,7 +38,7 @@ export interface EChartsSelectDetail {
 
 const darkQuery = (): MediaQueryList | null => window.matchMedia?.("(prefers-color-scheme: dark)") ?? null;
 
-export class EChartsChart extends HTMLElement {
+export class EChartsChart extends ChartElement {
   static observedAttributes = ["option", "renderer", "not-merge", "label"];
 
   #container: HTMLDivElement | null = null;
@@ -47,7 +48,6 @@ export class EChartsChart extends HTMLElement {
   #resize: ResizeObserver | null = null;
   #frame = 0;
   #option: string | null = null;
-  #connected = false;
   #internals = internalsOf(this);
 
   /** The live ECharts instance (for tests and devtools). */
@@ -55,10 +55,7 @@ export class EChartsChart extends HTMLElement {
     return this.#chart;
   }
 
-  connectedCallback(): void {
-    counters().live += 1;
-    this.#connected = true;
-    labelChart(this);
+  protected attach(): void {
     if (this.#chart || this.#loading) return; // moved by a morph: keep the instance
     this.#container = chartShadow(this, CHART_CSS);
     this.#resize = new ResizeObserver(() => this.#scheduleResize());
@@ -67,16 +64,8 @@ export class EChartsChart extends HTMLElement {
     void this.#init();
   }
 
-  disconnectedCallback(): void {
-    counters().live -= 1;
-    this.#connected = false;
-    queueMicrotask(() => {
-      if (!this.isConnected) this.#teardown();
-    });
-  }
-
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
-    if (old === value || !this.#connected) return;
+    if (old === value || !this.connected) return;
     if (name === "label") {
       labelChart(this, old);
       this.#option = null; // re-apply: the aria description carries the label
@@ -167,7 +156,7 @@ export class EChartsChart extends HTMLElement {
     counters().disposed += 1;
   }
 
-  #teardown(): void {
+  protected teardown(): void {
     this.#generation += 1;
     this.#resize?.disconnect();
     this.#resize = null;

@@ -25,24 +25,15 @@ import type { Result, VisualizationSpec } from "vega-embed";
 
 import {
   CHART_CSS,
+  ChartElement,
   chartShadow,
   counters,
   internalsOf,
+  labelChart,
   setReady,
   showError,
 } from "./chart-counters";
 import { emit, jsonAttribute } from "./define";
-
-/**
- * A chart is one image to assistive technology: role="img" named by the `label` attribute
- * (an explicit `role` / `aria-label` set by the page wins, unless it came from `label`).
- */
-export function labelChart(host: HTMLElement, previous: string | null = null): void {
-  if (!host.hasAttribute("role")) host.setAttribute("role", "img");
-  const label = host.getAttribute("label");
-  const current = host.getAttribute("aria-label");
-  if (label && (current === null || current === previous)) host.setAttribute("aria-label", label);
-}
 
 type Values = Record<string, unknown[]>;
 
@@ -101,7 +92,7 @@ function withInitialData(spec: VisualizationSpec, values: Values): void {
   node.datasets = { ...values, ...datasets };
 }
 
-export class VegaChart extends HTMLElement {
+export class VegaChart extends ChartElement {
   static observedAttributes = ["spec", "data", "data-url", "data-name", "renderer", "label"];
 
   #container: HTMLDivElement | null = null;
@@ -112,7 +103,6 @@ export class VegaChart extends HTMLElement {
   #dataKey: string | null = null;
   #abort: AbortController | null = null;
   #dataAbort: AbortController | null = null;
-  #connected = false;
   #internals = internalsOf(this);
 
   /** The live Vega view (for tests and devtools). */
@@ -120,10 +110,7 @@ export class VegaChart extends HTMLElement {
     return this.#result?.view ?? null;
   }
 
-  connectedCallback(): void {
-    counters().live += 1;
-    this.#connected = true;
-    labelChart(this);
+  protected attach(): void {
     // Moved within the document (a morph): the view is still alive, keep it.
     if (this.#result || this.#embedding) return;
     this.#container = chartShadow(this, CHART_CSS);
@@ -131,17 +118,8 @@ export class VegaChart extends HTMLElement {
     void this.#embed();
   }
 
-  disconnectedCallback(): void {
-    counters().live -= 1;
-    this.#connected = false;
-    // A morph may move us and reconnect at once; tear down only if really gone.
-    queueMicrotask(() => {
-      if (!this.isConnected) this.#teardown();
-    });
-  }
-
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
-    if (old === value || !this.#connected) return;
+    if (old === value || !this.connected) return;
     if (name === "label") labelChart(this, old);
     else if (name === "spec" || name === "renderer") void this.#embed();
     else void this.#updateData();
@@ -267,7 +245,7 @@ export class VegaChart extends HTMLElement {
     counters().finalized += 1;
   }
 
-  #teardown(): void {
+  protected teardown(): void {
     darkQuery()?.removeEventListener("change", this.#onScheme);
     this.#generation += 1;
     this.#abort?.abort();
