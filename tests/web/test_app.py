@@ -119,3 +119,10 @@ def test_a_conflict_that_outlasts_the_retries_is_a_409_not_a_500(
     response = httpx.post(f"{live.url}/api/todos", json={"input": "x"})
     assert response.status_code == 409
     assert response.json() == {"error": "busy, try again"}
+
+
+def test_a_datastar_request_for_a_missing_route_gets_json_not_a_page(live: LiveServer) -> None:
+    headers = {"datastar-request": "true", "accept": "text/event-stream, text/html"}
+    response = httpx.get(f"{live.url}/api/nope", headers=headers)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/json")

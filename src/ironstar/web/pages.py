@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from htpy import Element, a, h1, p, section
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from ironstar.web.layout import Layout
+from ironstar.web.sse import from_datastar
 
 REASONS = {
     400: "Bad request",
@@ -30,11 +33,13 @@ def error_page(layout: Layout, *, status: int, detail: str, path: str) -> Elemen
     )
 
 
-def http_error_handler(layout: Layout):  # type: ignore[no-untyped-def]
+def http_error_handler(layout: Layout) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def handle(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         detail = exc.detail if exc.status_code != 404 else f"Nothing lives at {request.url.path}."
-        if "text/html" not in request.headers.get("accept", "") or request.method != "GET":
+        # Datastar accepts text/html too, and would patch an error page into the page.
+        wants_page = "text/html" in request.headers.get("accept", "")
+        if not wants_page or request.method != "GET" or from_datastar(request):
             return JSONResponse({"error": detail}, status_code=exc.status_code, headers=exc.headers)
         page = error_page(layout, status=exc.status_code, detail=detail, path=request.url.path)
         return HTMLResponse(str(page), status_code=exc.status_code, headers=exc.headers)
