@@ -30,8 +30,8 @@ from ironstar.features.todo.domain import (
 from ironstar.kernel.testing import given
 
 
-def test_adding_a_todo_trims_its_text() -> None:
-    given(todo_list).when(AddTodo("a", "  buy   milk ")).then(TodoAdded("a", "buy milk"))
+def test_adding_a_todo_trims_its_text_and_keeps_inner_spaces() -> None:
+    given(todo_list).when(AddTodo("a", "  buy   milk ")).then(TodoAdded("a", "buy   milk"))
 
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * (MAX_TEXT + 1)])

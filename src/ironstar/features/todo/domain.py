@@ -145,7 +145,8 @@ class TodoList:
 
 # -- Decide -----------------------------------------------------------------------------
 def clean_text(text: str) -> str:
-    cleaned = " ".join(text.split())
+    # TodoMVC's spec trims and keeps the inside as typed ("a  b" stays "a  b").
+    cleaned = text.strip()
     if not cleaned:
         raise InvalidText("A todo needs some text.")
     if len(cleaned) > MAX_TEXT:
