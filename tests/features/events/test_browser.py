@@ -131,3 +131,25 @@ def test_the_tail_resumes_after_the_network_drops(
     # The browser and Datastar log each failed attempt while offline; nothing else may fail.
     offline = ("Datastar failed to reach", "ERR_INTERNET_DISCONNECTED", "Failed to fetch")
     assert [e for e in problems.errors if not any(o in e for o in offline)] == []
+
+
+def test_a_tab_left_open_keeps_a_bounded_table(
+    app_server: LiveServer, page: Page, problems: PageProblems, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ironstar.features.events.routes.MAX_ROWS", 4)
+    with httpx.Client(base_url=app_server.url) as client:
+        client.get("/events")
+        ds = {"datastar-request": "true"}
+        page.goto(app_server.url + "/events")
+        expect(page.locator(".connection")).to_have_text("online", timeout=10_000)
+        for i in range(7):
+            assert client.post("/api/todos", json={"input": f"t{i}"}, headers=ds).is_success
+    expect(page.locator(ROWS).first).to_have_id("event-7", timeout=10_000)
+    expect(page.locator(ROWS)).to_have_count(4)
+    assert page.locator(ROWS).evaluate_all("rows => rows.map(r => r.id)") == [
+        "event-7",
+        "event-6",
+        "event-5",
+        "event-4",
+    ]
+    assert problems.errors == []

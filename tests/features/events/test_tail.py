@@ -132,3 +132,25 @@ def test_a_malformed_last_event_id_answers_400(client: httpx.Client, value: str)
 
 def test_malformed_signals_answer_400(client: httpx.Client) -> None:
     assert client.get("/api/events", params={"datastar": "{nope"}).status_code == 400
+
+
+def test_a_long_open_tail_trims_the_oldest_rows(
+    client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ironstar.features.events.routes.MAX_ROWS", 3)
+    for text in ("a", "b", "c", "d", "e"):
+        add(client, text)
+    events = read_events(client, 7, quiet=0.5)
+    kinds = [(e.id, e.field("mode")) for e in events]
+    assert kinds == [
+        ("1", "inner"),
+        ("2", "prepend"),
+        ("3", "prepend"),
+        ("4", "prepend"),
+        ("", "remove"),  # no id: a trim never moves the resume point
+        ("5", "prepend"),
+        ("", "remove"),
+    ]
+    assert {e.field("selector") for e in events if e.field("mode") == "remove"} == {
+        "#event-rows > tr:nth-child(n+4)"
+    }

@@ -4,8 +4,10 @@ Tail contract: one SSE event per stored event, `id:` = its position. A request w
 `Last-Event-ID` starts with the last 50 events (of the chosen aggregate type) and its
 first event replaces `#event-rows` (mode `inner`); every other event is prepended, so
 the newest row is on top. A reconnect with `Last-Event-ID: N` prepends exactly the
-events after N. Bad input answers 400 to API clients; a browser (Datastar) asking for
-an unknown aggregate type gets the unfiltered log instead.
+events after N. A tab left open keeps at most `MAX_ROWS` rows: once a stream has sent
+more, each new row comes with a patch removing the oldest (a remove patch has no `id:`,
+so it never moves the resume point). Bad input answers 400 to API clients; a browser
+(Datastar) asking for an unknown aggregate type gets the unfiltered log instead.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ from ironstar.web.sse import (
     sse_response,
 )
 from ironstar.web.streams import EventStream
+
+MAX_ROWS = 500
+# Everything after the first MAX_ROWS rows of the table (the newest are on top).
+OLDEST_ROWS = f"{ROWS} > tr:nth-child(n+{{first}})"
 
 
 class BadInput(ValueError):
@@ -97,6 +103,10 @@ class EventRoutes:
     async def _patches(self, after: int | None, aggregate_type: str | None) -> AsyncIterator[str]:
         start = self.index.backlog_start(aggregate_type) if after is None else after
         mode = "inner" if after is None else "prepend"  # a fresh tail resets the table
+        # Rows this stream has put in the table. A resumed tab may hold older rows too:
+        # the first trim (after MAX_ROWS new ones) removes them all at once.
+        sent = 0
+        trim = SSE.patch_elements(selector=OLDEST_ROWS.format(first=MAX_ROWS + 1), mode="remove")
         services = self.services
         async for event in tail(
             services.store, services.bus, after=start, aggregate_type=aggregate_type
@@ -105,6 +115,9 @@ class EventRoutes:
                 self._row(event), selector=ROWS, mode=mode, event_id=str(event.position)
             )
             mode = "prepend"
+            sent += 1
+            if sent > MAX_ROWS:
+                yield trim
 
     def _row(self, event: StoredEvent) -> str:
         row = self._rows.get(event.position)
