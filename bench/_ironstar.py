@@ -11,10 +11,11 @@ import msgspec
 
 from bench._timing import Timer
 from ironstar.infra import EventBus, SqliteEventStore
-from ironstar.infra.projections import ProjectionRunner
+from ironstar.infra.projections import Projection, ProjectionRunner
 from ironstar.kernel import (
     CommandHandler,
     EventCodec,
+    EventRow,
     FunctionDecider,
     NewEvent,
     StoredEvent,
@@ -113,6 +114,7 @@ def populate(path: Path, total: int, per_stream: int = 100, version: int = 1) ->
 
 
 def read_all(path: Path, decode: bool, upcasters: Upcasters | None = None) -> tuple[int, float]:
+    """Catch-up through envelopes (`read_all`: ten columns, a StoredEvent each)."""
     store = SqliteEventStore(path, durable=False)
     codec: EventCodec[Added] = EventCodec(Added, upcasters)
     count, after = 0, 0
@@ -126,8 +128,23 @@ def read_all(path: Path, decode: bool, upcasters: Upcasters | None = None) -> tu
     return count, t.seconds
 
 
-class Totals:
-    """In-memory projection: a total per aggregate, decoded through the codec."""
+def read_rows(path: Path, decode: bool, codec: EventCodec[Any] | None = None) -> tuple[int, float]:
+    """Catch-up through bare rows (`read_all_rows`), decoded with `decode_event_rows`."""
+    store = SqliteEventStore(path, durable=False)
+    codec = codec or EventCodec(Added)
+    count, after = 0, 0
+    with Timer() as t:
+        while rows := store.read_all_rows_sync(after, 1000):
+            if decode:
+                codec.decode_event_rows(rows)
+            count += len(rows)
+            after = rows[-1][0]
+    asyncio.run(store.close())
+    return count, t.seconds
+
+
+class EnvelopeTotals:
+    """In-memory projection: a total per aggregate, fed one envelope at a time (`apply`)."""
 
     name = "totals"
     aggregate_types = frozenset({"counter"})
@@ -135,10 +152,10 @@ class Totals:
     def __init__(self) -> None:
         self.position = 0
         self.totals: dict[str, int] = {}
-        self._decode = EventCodec[Added](Added).decode
+        self._codec = EventCodec[Added](Added)
 
     def apply(self, event: StoredEvent) -> None:
-        added = self._decode(event)
+        added = self._codec.decode(event)
         if added is not None:
             self.totals[event.aggregate_id] = self.totals.get(event.aggregate_id, 0) + added.amount
 
@@ -147,10 +164,20 @@ class Totals:
         self.position = 0
 
 
-def rebuild(path: Path) -> tuple[int, float]:
+class Totals(EnvelopeTotals):
+    """The same projection fed batches of rows (`apply_rows`, which the runner prefers)."""
+
+    def apply_rows(self, rows: Sequence[EventRow]) -> None:
+        totals = self.totals
+        for _, _, aggregate_id, _, added in self._codec.decode_event_rows(rows):
+            totals[aggregate_id] = totals.get(aggregate_id, 0) + added.amount
+
+
+def rebuild(path: Path, envelopes: bool = False) -> tuple[int, float]:
     async def main() -> tuple[int, float]:
         store = await SqliteEventStore.open(path, durable=False)
-        stats = await ProjectionRunner(store, EventBus(), [Totals()]).rebuild()
+        projection: Projection = EnvelopeTotals() if envelopes else Totals()
+        stats = await ProjectionRunner(store, EventBus(), [projection]).rebuild()
         await store.close()
         return stats.events, stats.seconds
 
@@ -176,7 +203,11 @@ class AddedV2(msgspec.Struct, frozen=True, tag="Added"):
     note: str = ""
 
 
-def upcasters() -> Upcasters:
+def upcasters(declarative: bool = True) -> Upcasters:
+    """v1 -> v2 adds `note`: declared (`Upcaster.fields`, compiled typed) or a function."""
+    if declarative:
+        return Upcasters([AddedV2], [Upcaster.fields("Added", 1, defaults={"note": ""})])
+
     def v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
         data["note"] = ""
         return data
@@ -184,14 +215,6 @@ def upcasters() -> Upcasters:
     return Upcasters([AddedV2], [Upcaster("Added", 1, v1_to_v2)])
 
 
-def read_upcast(path: Path) -> tuple[int, float]:
-    store = SqliteEventStore(path, durable=False)
-    codec: EventCodec[AddedV2] = EventCodec(AddedV2, upcasters())
-    count, after = 0, 0
-    with Timer() as t:
-        while batch := store.read_all_sync(after, 1000):
-            codec.decode_all(batch)
-            count += len(batch)
-            after = batch[-1].position
-    asyncio.run(store.close())
-    return count, t.seconds
+def read_upcast(path: Path, declarative: bool = True) -> tuple[int, float]:
+    """The decoded row catch-up of version-1 events into `AddedV2`."""
+    return read_rows(path, True, EventCodec(AddedV2, upcasters(declarative)))

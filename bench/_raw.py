@@ -51,6 +51,22 @@ def read_all(path: Path) -> tuple[int, float]:
     return count, t.seconds
 
 
+def read_rows(path: Path) -> tuple[int, float]:
+    """The same seven columns as Ironstar's `read_all_rows`, as plain tuples."""
+    conn = sqlite3.connect(path)
+    sql = (
+        "SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version,"
+        " CAST(payload AS BLOB) FROM events WHERE position > ? ORDER BY position LIMIT 1000"
+    )
+    count, after = 0, 0
+    with Timer() as t:
+        while batch := conn.execute(sql, (after,)).fetchall():
+            count += len(batch)
+            after = batch[-1][0]
+    conn.close()
+    return count, t.seconds
+
+
 def loads(path: Path, n: int) -> tuple[int, float]:
     conn = sqlite3.connect(path)
     sql = "SELECT * FROM events WHERE aggregate_type = ? AND aggregate_id = ? ORDER BY sequence"

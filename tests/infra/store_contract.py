@@ -220,3 +220,25 @@ class StoreContract:
     async def test_appending_no_events_is_a_no_op(self, store: EventStore) -> None:
         assert await store.append("counter", "a", 0, []) == []
         assert await store.last_position() == 0
+
+    async def test_rows_match_the_envelopes_of_read_all(self, store: EventStore) -> None:
+        for i in range(7):
+            await store.append("counter" if i % 2 else "other", f"s{i}", 0, [new(i), new(i)])
+        for after, limit, kind in [
+            (0, 1000, None),
+            (3, 5, None),
+            (0, 3, "counter"),
+            (9, 99, "other"),
+        ]:
+            envelopes = await store.read_all(after, limit, kind)
+            rows = await store.read_all_rows(after, limit, kind)
+            assert rows == [
+                (e.position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type,
+                 e.event_version, e.payload)
+                for e in envelopes
+            ]  # fmt: skip
+            assert rows
+        assert await store.read_all_rows(14) == []
+        await store.close()
+        with pytest.raises(StoreClosedError):
+            await store.read_all_rows()

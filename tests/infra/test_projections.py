@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -11,8 +11,8 @@ from rich.console import Console
 from ironstar.infra import EventBus, SqliteEventStore
 from ironstar.infra.projections import ProjectionRunner, SqliteProjection
 from ironstar.infra.rebuild_cli import run_rebuild
-from ironstar.kernel import CommandHandler, StoredEvent
-from tests.kernel.counter import Add, counter
+from ironstar.kernel import CommandHandler, EventCodec, EventRow, StoredEvent
+from tests.kernel.counter import Add, Added, CounterEvent, counter
 
 
 class Seen:
@@ -30,6 +30,21 @@ class Seen:
     def reset(self) -> None:
         self.positions.clear()
         self.position = 0
+
+
+class SeenRows(Seen):
+    """Takes batches of rows: the runner must never call `apply` on it."""
+
+    def __init__(self, name: str = "rows", types: frozenset[str] | None = None) -> None:
+        super().__init__(name, types)
+        self.batches: list[list[EventRow]] = []
+
+    def apply(self, event: StoredEvent) -> None:
+        raise AssertionError("a row projection is fed rows")
+
+    def apply_rows(self, rows: Sequence[EventRow]) -> None:
+        self.batches.append(list(rows))
+        self.positions.extend(row[0] for row in rows)
 
 
 class Totals(SqliteProjection):
@@ -146,3 +161,46 @@ async def test_the_rebuild_command_prints_a_throughput_line(tmp_path: Path) -> N
     assert totals.count() == 5
     assert "Rebuilt totals: 5 events" in console.export_text()
     totals.close()
+
+
+async def test_row_projections_get_whole_batches_of_rows_that_decode_to_the_events(
+    store: SqliteEventStore,
+) -> None:
+    bus, rows = EventBus(), SeenRows()
+    await add(store, bus, 5)
+    await ProjectionRunner(store, bus, [rows], batch_size=2).catch_up()
+    assert [[row[0] for row in batch] for batch in rows.batches] == [[1, 2], [3, 4], [5]]
+    codec: EventCodec[CounterEvent] = EventCodec(CounterEvent)
+    decoded = codec.decode_event_rows(rows.batches[0])
+    assert decoded == [(1, "counter", "c", 1, Added(1)), (2, "counter", "c", 2, Added(1))]
+    assert rows.position == 5
+
+
+async def test_row_and_envelope_projections_share_a_runner_each_from_its_own_position(
+    store: SqliteEventStore,
+) -> None:
+    bus, rows, envelopes = EventBus(), SeenRows(), Seen()
+    other = SeenRows("other", types=frozenset({"other"}))
+    await add(store, bus, 2)
+    runner = ProjectionRunner(store, bus, [rows, envelopes, other], batch_size=3)
+    await runner.catch_up()
+    await add(store, bus, 3)
+    await runner.rebuild("rows")  # back to 0 while the others stay at 2
+    assert rows.positions == [1, 2, 3, 4, 5]
+    assert envelopes.positions == [1, 2, 3, 4, 5]
+    assert (other.positions, other.batches, other.position) == ([], [], 5)
+
+
+async def test_a_failing_row_projection_is_set_aside_and_the_others_go_on(
+    store: SqliteEventStore,
+) -> None:
+    class Failing(SeenRows):
+        def apply_rows(self, rows: Sequence[EventRow]) -> None:
+            raise RuntimeError("boom")
+
+    bus, failing, rows = EventBus(), Failing("failing"), SeenRows()
+    await add(store, bus, 3)
+    runner = ProjectionRunner(store, bus, [failing, rows], batch_size=2)
+    await runner.catch_up()
+    assert "failing" in runner.failed
+    assert (rows.positions, failing.position) == ([1, 2, 3], 0)

@@ -6,6 +6,7 @@ import msgspec
 import pytest
 
 from ironstar.kernel import (
+    CorruptEventError,
     EventCodec,
     StoredEvent,
     UnknownEventError,
@@ -121,9 +122,130 @@ def test_two_upcasters_for_one_version_are_refused() -> None:
 
 
 def test_an_upcaster_that_breaks_on_a_payload_reports_a_corrupt_event() -> None:
-    from ironstar.kernel import CorruptEventError
-
     codec: EventCodec[Events] = EventCodec(Events, Upcasters([Events], STEPS))
     with pytest.raises(CorruptEventError) as caught:
         codec.decode(stored("Titled", 1, b'{"title_typo":"x"}', position=9))
     assert caught.value.position == 9
+
+
+# Declarative steps (`Upcaster.fields`) compile into typed decoders; each must decode
+# exactly as the same steps run as plain functions on JSON objects.
+
+
+class Noted(msgspec.Struct, frozen=True, tag=True):
+    """v3: v1 was `Memo {text, tmp}`; v2 renamed it (text -> body, dropped tmp); v3 adds
+    `pinned` (default False in the Struct) and a required `source` (filled by the step)."""
+
+    event_version: ClassVar[int] = 3
+    body: str
+    source: str
+    pinned: bool = False
+    tags: list[str] = msgspec.field(default_factory=list)
+
+
+class Flagged(msgspec.Struct, frozen=True, tag=True, kw_only=True):
+    event_version: ClassVar[int] = 2
+    level: int
+    reason: str = "none"
+
+
+Declared = Noted | Flagged | Kept
+
+DECLARED = [
+    Upcaster.fields(
+        "Memo", 1, renames={"text": "body"}, removes=["tmp"], to_type="Noted", to_version=2
+    ),
+    Upcaster.fields("Noted", 2, defaults={"source": "legacy", "body": ""}),
+    Upcaster.fields("Flagged", 1, defaults={"reason": "migrated"}),
+]
+
+
+def as_functions(steps: list[Upcaster]) -> list[Upcaster]:
+    """The same steps without their declaration: the codec can only run them on objects."""
+    return [Upcaster(s.event_type, s.from_version, s.fn, s.to_type, s.to_version) for s in steps]
+
+
+def outcome(codec: EventCodec[Any], event_type: str, version: int, payload: bytes) -> object:
+    try:
+        return codec.decode(stored(event_type, version, payload))
+    except CorruptEventError as exc:
+        return (CorruptEventError, exc.position)
+
+
+@pytest.mark.parametrize(
+    ("event_type", "version", "payload"),
+    [
+        ("Memo", 1, b'{"type":"Memo","text":"hi","tmp":1}'),
+        ("Memo", 1, b'{"type":"Memo","text":"hi","body":"stale","pinned":true}'),
+        ("Memo", 1, b'{"type":"Memo","body":"no text key"}'),
+        ("Noted", 2, b'{"type":"Noted","source":"s"}'),
+        ("Noted", 2, b'{"type":"Noted","source":2}'),  # corrupt: wrong type
+        ("Memo", 1, b'{"text":"hi","tags":["a"],"source":"kept"}'),
+        ("Noted", 2, b'{"type":"Noted","body":"b"}'),
+        ("Noted", 2, b'{"type":"Noted","body":1}'),  # corrupt: wrong type
+        ("Flagged", 1, b'{"type":"Flagged","level":2}'),
+        ("Flagged", 1, b'{"type":"Flagged","level":2,"reason":"given"}'),
+        ("Flagged", 1, b'{"level":"x"}'),
+        ("Flagged", 1, b"not json"),
+    ],
+)
+def test_declared_steps_decode_exactly_like_the_same_steps_on_json_objects(
+    event_type: str, version: int, payload: bytes
+) -> None:
+    typed: EventCodec[Any] = EventCodec(Declared, Upcasters([Declared], DECLARED))
+    objects: EventCodec[Any] = EventCodec(Declared, Upcasters([Declared], as_functions(DECLARED)))
+    assert outcome(typed, event_type, version, payload) == outcome(
+        objects, event_type, version, payload
+    )
+
+
+def test_a_declared_chain_fills_defaults_renames_and_changes_the_type() -> None:
+    codec: EventCodec[Any] = EventCodec(Declared, Upcasters([Declared], DECLARED))
+    memo = codec.decode(stored("Memo", 1, b'{"type":"Memo","text":"hi","tmp":1}'))
+    assert memo == Noted(body="hi", source="legacy")
+    assert type(memo) is Noted
+    flagged = codec.decode(stored("Flagged", 1, b'{"type":"Flagged","level":2}'))
+    assert flagged == Flagged(level=2, reason="migrated")
+
+
+def test_a_step_that_declares_nothing_decodes_old_payloads_as_current_ones() -> None:
+    codec: EventCodec[Any] = EventCodec(
+        Declared,
+        Upcasters([Declared], [*DECLARED[:2], Upcaster.fields("Flagged", 1)]),
+    )
+    row = (4, "t", "a", 1, "Flagged", 1, b'{"type":"Flagged","level":5}')
+    assert codec.decode_event_rows([row]) == [(4, "t", "a", 1, Flagged(level=5))]
+
+
+def test_a_default_of_the_wrong_type_is_reported_as_a_corrupt_event() -> None:
+    steps = [*DECLARED[:2], Upcaster.fields("Flagged", 1, defaults={"reason": 3})]
+    codec: EventCodec[Any] = EventCodec(Declared, Upcasters([Declared], steps))
+    with pytest.raises(CorruptEventError) as caught:
+        codec.decode(stored("Flagged", 1, b'{"level":1}', position=11))
+    assert caught.value.position == 11
+
+
+def test_a_field_removed_then_added_again_takes_the_new_default() -> None:
+    steps = [
+        *DECLARED[:2],
+        Upcaster.fields("Flagged", 1, removes=["reason"], defaults={"reason": "reset"}),
+    ]
+    codec: EventCodec[Any] = EventCodec(Declared, Upcasters([Declared], steps))
+    old = stored("Flagged", 1, b'{"level":1,"reason":"old meaning"}')
+    assert codec.decode(old) == Flagged(level=1, reason="reset")
+
+
+def test_decoded_rows_keep_their_stream_fields_and_leave_out_retired_events() -> None:
+    codec: EventCodec[Events] = EventCodec(Events, Upcasters([Events], STEPS))
+    rows = [
+        (1, "t", "a", 1, "Obsolete", 1, b"{}"),
+        (2, "t", "b", 4, "Titled", 1, b'{"type":"Titled","name":"x"}'),
+        (3, "u", "a", 2, "Kept", 1, b'{"x":2}'),
+    ]
+    assert codec.decode_event_rows(rows) == [
+        (2, "t", "b", 4, Renamed(title="x", priority=0)),
+        (3, "u", "a", 2, Kept(2)),
+    ]
+    with pytest.raises(CorruptEventError) as caught:
+        codec.decode_event_rows([(8, "u", "a", 3, "Kept", 1, b'{"x":"two"}')])
+    assert caught.value.position == 8

@@ -20,16 +20,16 @@ from typing import Protocol, runtime_checkable
 import structlog
 
 from ironstar.infra.bus import EventBus
-from ironstar.kernel import EventStore, StoredEvent
+from ironstar.kernel import EventRow, EventStore, StoredEvent
 
 log = structlog.get_logger(__name__)
 
 type Progress = Callable[[int, int], None]  # (events done, events in total)
 
 
-class Projection(Protocol):
-    """A read model. `aggregate_types=None` means every event; `position` is the last
-    position it has seen (the runner advances it past events it filtered out)."""
+class _ReadModel(Protocol):
+    """`aggregate_types=None` means every event; `position` is the last position it has
+    seen (the runner advances it past events it filtered out)."""
 
     position: int
 
@@ -37,8 +37,26 @@ class Projection(Protocol):
     def name(self) -> str: ...
     @property
     def aggregate_types(self) -> frozenset[str] | None: ...
-    def apply(self, event: StoredEvent) -> None: ...
     def reset(self) -> None: ...
+
+
+class EventProjection(_ReadModel, Protocol):
+    """A read model fed one envelope at a time."""
+
+    def apply(self, event: StoredEvent) -> None: ...
+
+
+@runtime_checkable
+class RowProjection(_ReadModel, Protocol):
+    """A read model fed whole batches of bare rows (`EventRow`s, already filtered by
+    position and aggregate type): no envelope per event. Decode them with
+    `EventCodec.decode_event_rows`. If every projection of a runner takes rows, the
+    runner reads rows (`read_all_rows`), the fastest catch-up."""
+
+    def apply_rows(self, rows: Sequence[EventRow]) -> None: ...
+
+
+type Projection = EventProjection | RowProjection
 
 
 @runtime_checkable
@@ -113,11 +131,15 @@ class ProjectionRunner:
         """Feed every event after the slowest projection; return how many were read."""
         total = max(0, await self.store.last_position() - self.position)
         done = 0
-        while self._active():
-            batch = await self.store.read_all(self.position, self.batch_size)
+        while active := self._active():
+            batch: Sequence[StoredEvent] | Sequence[EventRow]
+            if all(isinstance(p, RowProjection) for p in active):
+                batch = await self.store.read_all_rows(self.position, self.batch_size)
+            else:
+                batch = await self.store.read_all(self.position, self.batch_size)
             if not batch:
                 break
-            self._feed(batch)
+            self._feed(active, batch)
             done += len(batch)
             if progress is not None:
                 progress(done, max(total, done))
@@ -149,11 +171,20 @@ class ProjectionRunner:
     def _active(self) -> list[Projection]:
         return [p for p in self.projections.values() if p.name not in self.failed]
 
-    def _feed(self, batch: Sequence[StoredEvent]) -> None:
-        last = batch[-1].position
-        for projection in self._active():
+    def _feed(
+        self, active: list[Projection], batch: Sequence[StoredEvent] | Sequence[EventRow]
+    ) -> None:
+        envelopes = isinstance(batch[0], StoredEvent)
+        last = batch[-1].position if envelopes else batch[-1][0]  # type: ignore[union-attr,index]
+        rows: Sequence[EventRow] | None = None if envelopes else batch  # type: ignore[assignment]
+        for projection in active:
             try:
-                _apply(projection, batch)
+                if isinstance(projection, RowProjection):
+                    if rows is None:
+                        rows = _rows(batch)  # type: ignore[arg-type]
+                    _apply_rows(projection, rows)
+                else:
+                    _apply(projection, batch)  # type: ignore[arg-type]
             except Exception as exc:
                 self._fail(projection, exc)
                 continue
@@ -168,11 +199,27 @@ class ProjectionRunner:
         log.error("projection.failed", projection=projection.name, exc_info=exc)
 
 
-def _apply(projection: Projection, batch: Sequence[StoredEvent]) -> None:
+def _apply(projection: EventProjection, batch: Sequence[StoredEvent]) -> None:
     after, types, apply = projection.position, projection.aggregate_types, projection.apply
     for event in batch:
         if event.position > after and (types is None or event.aggregate_type in types):
             apply(event)
+
+
+def _apply_rows(projection: RowProjection, rows: Sequence[EventRow]) -> None:
+    after, types = projection.position, projection.aggregate_types
+    if types is not None or rows[0][0] <= after:
+        rows = [r for r in rows if r[0] > after and (types is None or r[1] in types)]
+    if rows:
+        projection.apply_rows(rows)
+
+
+def _rows(events: Sequence[StoredEvent]) -> list[EventRow]:
+    return [
+        (e.position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type,
+         e.event_version, e.payload)
+        for e in events
+    ]  # fmt: skip
 
 
 CHECKPOINTS = """

@@ -6,7 +6,7 @@ Imports only the standard library and msgspec (an import-linter contract keeps i
 from ironstar.kernel.application import CommandHandler
 from ironstar.kernel.codec import EventCodec
 from ironstar.kernel.decider import Decider, FunctionDecider, fold
-from ironstar.kernel.envelope import NewEvent, StoredEvent, StreamRow
+from ironstar.kernel.envelope import DecodedRow, EventRow, NewEvent, StoredEvent, StreamRow
 from ironstar.kernel.errors import (
     ConcurrencyError,
     CorruptEventError,
@@ -26,9 +26,11 @@ __all__ = [
     "ConcurrencyError",
     "CorruptEventError",
     "Decider",
+    "DecodedRow",
     "DomainError",
     "DuplicateEventError",
     "EventCodec",
+    "EventRow",
     "EventStore",
     "FunctionDecider",
     "MemorySnapshotStore",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import msgspec
 
-from ironstar.kernel.envelope import NewEvent, StoredEvent, StreamRow
+from ironstar.kernel.envelope import DecodedRow, EventRow, NewEvent, StoredEvent, StreamRow
 from ironstar.kernel.errors import CorruptEventError, UnknownEventError
 from ironstar.kernel.upcasters import (
+    FieldChanges,
     Upcasters,
     event_classes,
     event_type_of,
@@ -18,18 +20,22 @@ from ironstar.kernel.upcasters import (
 
 _BAD_PAYLOAD = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError)
 
+type Decode = Callable[[bytes], Any]
+
 
 class EventCodec[E]:
     """Encodes events of one tagged union and decodes their stored payloads.
 
     Current versions decode straight from JSON bytes into the Struct (msgspec's
-    fastest path); older versions go through the upcaster chain as JSON objects.
+    fastest path). An old version's upcaster chain is compiled into one decoder the
+    first time it is seen: typed if every step is declarative (`Upcaster.fields`),
+    else through JSON objects.
     """
 
     def __init__(self, event_types: Any, upcasters: Upcasters | None = None) -> None:
         classes = event_classes(event_types)
         self._classes = {event_type_of(c): c for c in classes}
-        self._direct: dict[tuple[str, int], Callable[[bytes], Any]] = {
+        self._direct: dict[tuple[str, int], Decode] = {
             (event_type_of(c), event_version_of(c)): msgspec.json.Decoder(c).decode for c in classes
         }
         self._names = {c: (event_type_of(c), event_version_of(c)) for c in classes}
@@ -48,24 +54,22 @@ class EventCodec[E]:
 
     def decode(self, stored: StoredEvent) -> E | None:
         """The domain event, or `None` if an upcaster dropped it."""
-        direct = self._direct.get((stored.event_type, stored.event_version))
-        if direct is None:
-            return self._upcast(
-                stored.event_type, stored.event_version, stored.payload, stored.position
-            )
+        fn = self._direct.get((stored.event_type, stored.event_version))
+        if fn is None:
+            fn = self._compile(stored.event_type, stored.event_version, stored.position)
         try:
-            return cast(E, direct(stored.payload))
+            return cast(E | None, fn(stored.payload))
         except _BAD_PAYLOAD as exc:
             raise CorruptEventError(stored.position, str(exc)) from exc
 
     def decode_payload(
         self, event_type: str, event_version: int, payload: bytes, position: int = 0
     ) -> E | None:
-        direct = self._direct.get((event_type, event_version))
-        if direct is None:
-            return self._upcast(event_type, event_version, payload, position)
+        fn = self._direct.get((event_type, event_version))
+        if fn is None:
+            fn = self._compile(event_type, event_version, position)
         try:
-            return cast(E, direct(payload))
+            return cast(E | None, fn(payload))
         except _BAD_PAYLOAD as exc:
             raise CorruptEventError(position, str(exc)) from exc
 
@@ -79,46 +83,68 @@ class EventCodec[E]:
         for position, _, event_type, event_version, payload in rows:
             fn = direct.get((event_type, event_version))
             if fn is None:
-                event = self._upcast(event_type, event_version, payload, position)
-                if event is not None:
-                    out.append(event)
-                continue
+                fn = self._compile(event_type, event_version, position)
             try:
                 event = fn(payload)
             except _BAD_PAYLOAD as exc:
                 raise CorruptEventError(position, str(exc)) from exc
-            if event is not None:  # a compiled upcaster may retire it
+            if event is not None:  # None: an upcaster retired it
                 out.append(event)
         return out
 
-    def _upcast(self, event_type: str, version: int, payload: bytes, position: int) -> E | None:
+    def decode_event_rows(self, rows: Iterable[EventRow]) -> list[DecodedRow[E]]:
+        """Decode `read_all_rows` tuples, keeping what a projection needs beside each event.
+
+        Retired events are left out; every row must be of this codec's union (filter
+        by aggregate type first).
+        """
+        direct: dict[tuple[str, int], Decode] = self._direct
+        out: list[DecodedRow[E]] = []
+        append = out.append
+        for position, aggregate_type, aggregate_id, sequence, event_type, version, payload in rows:
+            fn = direct.get((event_type, version))
+            if fn is None:
+                fn = self._compile(event_type, version, position)
+            try:
+                event = fn(payload)
+            except _BAD_PAYLOAD as exc:
+                raise CorruptEventError(position, str(exc)) from exc
+            if event is not None:
+                append((position, aggregate_type, aggregate_id, sequence, event))
+        return out
+
+    def _compile(self, event_type: str, version: int, position: int) -> Decode:
         """First sight of an old version: compile its chain into a direct decoder."""
         chain = self._upcasters.chain(event_type, version) if self._upcasters else None
         if chain is None or (chain.target and chain.target[0] not in self._classes):
             raise UnknownEventError(event_type, version, position)
-        target = None if chain.target is None else self._classes[chain.target[0]]
-        decoder = _compile(chain.fns, target)
+        if chain.target is None:
+            decoder: Decode = _retired
+        else:
+            target = self._classes[chain.target[0]]
+            current = self._direct[chain.target]
+            typed = _typed(chain.changes, target, current) if chain.changes else None
+            decoder = typed or _through_objects(chain.fns, target)
         self._direct[(event_type, version)] = decoder
-        try:
-            return cast(E | None, decoder(payload))
-        except _BAD_PAYLOAD as exc:
-            raise CorruptEventError(position, str(exc)) from exc
+        return decoder
+
+
+def _retired(_payload: bytes) -> None:
+    return None  # the event is dropped
 
 
 _decode_any = msgspec.json.Decoder().decode
 
 
-def _compile(
+def _through_objects(
     fns: tuple[Callable[[dict[str, Any]], dict[str, Any] | None], ...],
-    target: type[msgspec.Struct] | None,
-) -> Callable[[bytes], Any]:
-    """One closure per old (type, version): JSON → dict → upcasters → the current Struct.
+    target: type[msgspec.Struct],
+) -> Decode:
+    """JSON → dict → upcasters → the current Struct (any upcaster function).
 
     Failures surface as `msgspec.ValidationError`, which callers turn into a
     `CorruptEventError` carrying the position, exactly like a bad current payload.
     """
-    if target is None:
-        return lambda _payload: None  # retired: the event is dropped
     tag_field = target.__struct_config__.tag_field or "type"
     convert = msgspec.convert
 
@@ -137,3 +163,101 @@ def _compile(
             raise msgspec.ValidationError(f"upcasting failed: {exc}") from exc
 
     return upcast
+
+
+_SCALARS = (str, int, float, bool, type(None))
+type Source = tuple[str | None, Any]  # (stored key or None, default or _MISSING)
+_MISSING: Any = msgspec.NODEFAULT
+
+
+def _typed(
+    changes: tuple[FieldChanges, ...], target: type[msgspec.Struct], current: Decode
+) -> Decode | None:
+    """A declarative chain as one typed decode: the target's own decoder when the old
+    payload already decodes right (fields added with the Struct's defaults), else a
+    look-alike Struct that reads the stored keys and defaults, copied into the target.
+    `None` where the JSON-object path must decide (then it is used instead)."""
+    if target.__struct_config__.forbid_unknown_fields:
+        return None
+    sources = _sources(changes)
+    if sources is None:
+        return None
+    fields = msgspec.structs.fields(target)
+    spec: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    rename: dict[str, str] = {}
+    same = True
+    for f in fields:
+        key, default = sources[0].get(f.encode_name, (f.encode_name, _MISSING))
+        if f.encode_name in sources[1] and f.encode_name not in sources[0]:
+            return None  # the stored key was removed: only the JSON-object path knows
+        if key is None or not (default is _MISSING or isinstance(default, _SCALARS)):
+            return None
+        if default is _MISSING:
+            default = f.default
+        elif not _fits(default, f.type):
+            return None  # the JSON-object path reports it (as a corrupt event)
+        elif f.default_factory is not msgspec.NODEFAULT or type(f.default) is not type(default):
+            same = False
+        same = same and key == f.encode_name and default == f.default
+        rename[f.name] = key
+        factory = f.default_factory
+        if default is not msgspec.NODEFAULT:
+            spec.append((f.name, f.type, default))
+        elif factory is not msgspec.NODEFAULT:
+            spec.append((f.name, f.type, msgspec.field(default_factory=factory)))
+        else:
+            spec.append((f.name, f.type))
+    if same:
+        return current
+    return _look_alike(target, spec, rename)
+
+
+def _fits(value: Any, type_: Any) -> bool:
+    try:
+        converted = msgspec.convert(value, type_)
+    except (msgspec.ValidationError, TypeError):
+        return False
+    return type(converted) is type(value) and bool(converted == value)
+
+
+def _sources(changes: tuple[FieldChanges, ...]) -> tuple[dict[str, Source], set[str]] | None:
+    """Where each key of the upcast object comes from, composed over the steps.
+
+    Returns (tracked keys → source, stored keys hidden from their own name), or `None`
+    for a chain a look-alike Struct cannot express.
+    """
+    tracked: dict[str, Source] = {}
+    hidden: set[str] = set()
+    for step in changes:
+        for key in step.removes:
+            tracked.pop(key, None)
+            hidden.add(key)
+        for old, new in step.renames.items():
+            source = tracked.pop(old, None) if old in tracked or old in hidden else (old, _MISSING)
+            hidden.update((old, new))
+            tracked.pop(new, None)
+            if source is not None:
+                tracked[new] = source
+        for key, value in step.defaults.items():
+            if key in tracked:
+                stored, default = tracked[key]
+                tracked[key] = (stored, value if default is _MISSING else default)
+            elif key in hidden:
+                return None  # a default for a key that was removed or renamed away
+            else:
+                tracked[key] = (key, value)
+                hidden.add(key)
+    return tracked, hidden
+
+
+def _look_alike(
+    target: type[msgspec.Struct], spec: list[Any], rename: dict[str, str]
+) -> Decode | None:
+    parameters = inspect.signature(target).parameters.values()
+    if any(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters):
+        return None  # keyword construction costs more than the JSON-object path saves
+    # kw_only: a step may give an early field a default while a later one stays required.
+    shadow = msgspec.defstruct(target.__name__, spec, rename=rename, gc=False, kw_only=True)
+    decode = msgspec.json.Decoder(shadow).decode
+    astuple = msgspec.structs.astuple
+    return lambda payload: target(*astuple(decode(payload)))

@@ -18,6 +18,14 @@ class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
 type StreamRow = tuple[int, int, str, int, bytes]
 """(position, sequence, event_type, event_version, payload): what a replay needs."""
 
+type EventRow = tuple[int, str, str, int, str, int, bytes]
+"""(position, aggregate_type, aggregate_id, sequence, event_type, event_version, payload):
+what a catch-up needs; `read_all_rows` returns these as the driver built them."""
+
+type DecodedRow[E] = tuple[int, str, str, int, E]
+"""(position, aggregate_type, aggregate_id, sequence, event): an `EventRow` decoded by
+`EventCodec.decode_event_rows`, for projections that take whole batches."""
+
 
 class StoredEvent(msgspec.Struct, frozen=True):
     """A committed event; `position` is the global order (and the SSE `id:`).

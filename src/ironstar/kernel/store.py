@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from ironstar.kernel.envelope import NewEvent, StoredEvent, StreamRow
+from ironstar.kernel.envelope import EventRow, NewEvent, StoredEvent, StreamRow
 
 
 class EventStore(Protocol):
@@ -42,6 +42,13 @@ class EventStore(Protocol):
     async def read_all(
         self, after_position: int = 0, limit: int = 1000, aggregate_type: str | None = None
     ) -> list[StoredEvent]: ...
+
+    async def read_all_rows(
+        self, after_position: int = 0, limit: int = 1000, aggregate_type: str | None = None
+    ) -> list[EventRow]:
+        """The same events as `read_all`, as bare tuples (the catch-up hot path: no
+        event id, metadata or timestamp, no envelopes)."""
+        ...
 
     async def read_position(self, position: int) -> StoredEvent | None: ...
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from ironstar.kernel import (
     ConcurrencyError,
     DuplicateEventError,
+    EventRow,
     NewEvent,
     StoreClosedError,
     StoredEvent,
@@ -89,6 +90,16 @@ class MemoryEventStore:
         start = bisect_right(self._events, after_position, key=lambda e: e.position)
         matching = (e for e in self._events[start:] if e.aggregate_type == aggregate_type)
         return [e for _, e in zip(range(limit), matching, strict=False)]
+
+    async def read_all_rows(
+        self, after_position: int = 0, limit: int = 1000, aggregate_type: str | None = None
+    ) -> list[EventRow]:
+        events = await self.read_all(after_position, limit, aggregate_type)
+        return [
+            (e.position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type,
+             e.event_version, e.payload)
+            for e in events
+        ]  # fmt: skip
 
     async def read_position(self, position: int) -> StoredEvent | None:
         self._check_open()
