@@ -3,7 +3,12 @@
 One global todo list, one `asyncio.Queue` per subscriber, every subscriber renders the
 same htpy view itself (`todo_region`, so the bytes match Ironstar's). No persistence.
 
-    .venv/bin/python bench/_sse_ref.py PORT
+    .venv/bin/python bench/_sse_ref.py PORT [--floor]
+
+`--floor` serves a bare ASGI app instead: it holds each stream open until the client
+leaves, and a POST writes one patch straight to every stream. Its memory per idle stream
+is uvicorn's own cost, and its fan-out is the fastest any ASGI app on these settings can
+do (one `send` per stream), so both are floors for the real apps.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
 
 from ironstar.features.todo.domain import Todo, TodoList
 from ironstar.features.todo.views import todo_region
@@ -91,9 +97,60 @@ app = Starlette(
     ]
 )
 
+PAGE = b"<!doctype html><title>floor</title><div id=todos></div>"
+PATCH = b"event: datastar-patch-elements\ndata: elements <div id=todos></div>\n\n"
+streams: set[Send] = set()
+floor_list: list[Todo] = []
+
+
+async def floor(scope: Scope, receive: Receive, send: Send) -> None:
+    """Holds streams; a POST writes the same bytes straight to every one (eager tasks)."""
+    if scope["type"] != "http":
+        return
+    if scope["method"] == "POST":
+        body = b""
+        while (message := await receive())["type"] == "http.request":
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        # The same growing list and patch bytes as the other servers, rendered once.
+        marker = body.split(b'"input": "', 1)[-1].split(b'"', 1)[0].decode()
+        floor_list.append(Todo(str(uuid.uuid4()), marker))
+        region = todo_region(todos=TodoList(items=tuple(floor_list)), filter_="all")
+        patch = str(SSE.patch_elements(str(region))).encode()
+        loop = asyncio.get_running_loop()
+        for stream in list(streams):
+            message = {"type": "http.response.body", "body": patch, "more_body": True}
+            asyncio.Task(_write(stream, message), loop=loop, eager_start=True)
+        await _answer(send, b"text/plain", b"ok")
+        return
+    if scope["path"] != "/api/todos":
+        await _answer(send, b"text/html", PAGE)
+        return
+    headers = [(b"content-type", b"text/event-stream")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": PATCH, "more_body": True})
+    streams.add(send)
+    try:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+    finally:
+        streams.discard(send)
+
+
+async def _write(send: Send, message: Message) -> None:
+    await send(message)
+
+
+async def _answer(send: Send, content_type: bytes, body: bytes) -> None:
+    headers = [(b"content-type", content_type), (b"set-cookie", b"ironstar_session=x")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 if __name__ == "__main__":
     uvicorn.run(
-        app,
+        floor if "--floor" in sys.argv else app,
         host="127.0.0.1",
         port=int(sys.argv[1]),
         loop="uvloop",

@@ -45,6 +45,10 @@ from bench._sse_client import Client, Subscriber, Tracker, new_session, subscrib
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+# Stario needs its own venv (its dependencies are not Ironstar's); see bench/README.md.
+STARIO_PYTHON = Path(os.environ.get("STARIO_PYTHON", "/tmp/stario-venv/bin/python"))
+SERVERS = ("ironstar", "starlette_datastar", "stario", "floor", "ironstar_base")
+WORKLOADS = ("memory", "latency", "fan_out", "compression")
 
 
 def free_port() -> int:
@@ -58,8 +62,14 @@ def free_port() -> int:
 def server(kind: str, tmp: Path) -> Iterator[tuple[int, psutil.Process]]:
     port = free_port()
     env = {**os.environ, "IRONSTAR_COOKIE_SECURE": "0", "IRONSTAR_LOG_LEVEL": "warning"}
-    if kind == "ironstar":
+    if kind in ("ironstar", "ironstar_base"):
         cmd = [str(VENV_BIN / "ironstar"), "serve", "--port", str(port), "--data-dir", str(tmp)]
+        if kind == "ironstar_base":  # A/B: another checkout's src, e.g. `git archive HEAD src`
+            env["PYTHONPATH"] = os.environ["BENCH_BASE_SRC"]
+    elif kind == "stario":
+        cmd = [str(STARIO_PYTHON), str(ROOT / "bench" / "_sse_stario.py"), str(port)]
+    elif kind == "floor":
+        cmd = [sys.executable, str(ROOT / "bench" / "_sse_ref.py"), str(port), "--floor"]
     else:
         cmd = [sys.executable, str(ROOT / "bench" / "_sse_ref.py"), str(port)]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -250,17 +260,22 @@ def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
-async def run(kind: str, quick: bool) -> dict[str, object]:
+async def run(kind: str, quick: bool, workloads: set[str]) -> dict[str, object]:
     out: dict[str, object] = {}
+    if kind == "floor":  # a bare ASGI app that holds streams and broadcasts each POST
+        workloads = workloads & {"memory", "fan_out"}
     with tempfile.TemporaryDirectory() as tmp, server(kind, Path(tmp)) as (port, proc):
         # Memory first, on a fresh server: after 5,000 streams the heap only shrinks.
-        out["memory"] = await memory(port, proc, 500 if quick else 2000, 3 if quick else 6)
+        if "memory" in workloads:
+            out["memory"] = await memory(port, proc, 500 if quick else 2000, 3 if quick else 6)
         repeats = 1 if quick else 3
-        out["latency"] = median_of(
-            [await latency(port, 2 if quick else 5, 200, 100) for _ in range(repeats)]
-        )
-        out["fan_out"] = await fan_out(port, 1000 if quick else 5000, 3 if quick else 7)
-        if kind == "ironstar":
+        if "latency" in workloads:
+            out["latency"] = median_of(
+                [await latency(port, 2 if quick else 5, 200, 100) for _ in range(repeats)]
+            )
+        if "fan_out" in workloads:
+            out["fan_out"] = await fan_out(port, 1000 if quick else 5000, 3 if quick else 7)
+        if kind.startswith("ironstar") and "compression" in workloads:
             out["compression"] = await compression(port, 100, 100)
     return out
 
@@ -279,28 +294,46 @@ def ratios(ours: dict[str, object], ref: dict[str, object]) -> dict[str, float]:
             ("fan_out", "last_ms"),
             ("memory", "bytes_per_conn"),
         ]
+        if section in ours and section in ref
     }
 
 
-async def main_async(quick: bool) -> dict[str, object]:
-    ours = await run("ironstar", quick)
-    ref = await run("starlette_datastar", quick)
-    return {
-        "quick": quick,
-        "ironstar": ours,
-        "starlette_datastar": ref,
-        "ref_over_ironstar": ratios(ours, ref),
-    }
+async def main_async(quick: bool, servers: list[str], workloads: set[str]) -> dict[str, object]:
+    result: dict[str, object] = {"quick": quick}
+    stario_ok = STARIO_PYTHON.exists()  # noqa: ASYNC240  # once, before any server starts
+    for kind in servers:
+        if kind == "stario" and not stario_ok:
+            result[kind] = {"skipped": f"no {STARIO_PYTHON} (see bench/README.md)"}
+            continue
+        result[kind] = await run(kind, quick, workloads)
+    ours = result.get("ironstar")
+    for kind in servers:
+        theirs = result.get(kind)
+        if kind != "ironstar" and isinstance(ours, dict) and isinstance(theirs, dict):
+            result[f"{kind}_over_ironstar"] = ratios(ours, theirs)
+    return result
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--quick", action="store_true", help="fewer, smaller runs")
+    parser.add_argument(
+        "--servers",
+        default="ironstar,starlette_datastar,stario,floor",
+        help=f"comma-separated, in run order, from {','.join(SERVERS)}",
+    )
+    parser.add_argument(
+        "--workloads", default=",".join(WORKLOADS), help="comma-separated subset to run"
+    )
     args = parser.parse_args()
+    servers = [s for s in args.servers.split(",") if s]
+    workloads = {w for w in args.workloads.split(",") if w}
+    if unknown := (set(servers) - set(SERVERS)) | (workloads - set(WORKLOADS)):
+        parser.error(f"unknown: {sorted(unknown)}")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
-    result = uvloop.run(main_async(args.quick))
+    result = uvloop.run(main_async(args.quick, servers, workloads))
     print(json.dumps(result, indent=2 if not args.json else None))
     return 0
 

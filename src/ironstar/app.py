@@ -29,7 +29,7 @@ from ironstar.web.layout import Layout
 from ironstar.web.pages import http_error_handler
 from ironstar.web.security import SecurityMiddleware
 from ironstar.web.session import SessionMiddleware
-from ironstar.web.streams import StreamHub
+from ironstar.web.streams import StreamHub, StreamMiddleware
 from ironstar.web.topics import Topics
 
 log = structlog.get_logger(__name__)
@@ -56,6 +56,7 @@ def create_app(
         debug=False,
         routes=_routes(settings, services, assets, parts),
         middleware=[
+            Middleware(StreamMiddleware),  # outermost: streams leave the stack after headers
             Middleware(
                 SecurityMiddleware,
                 max_body_bytes=settings.max_body_bytes,

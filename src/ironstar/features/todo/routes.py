@@ -40,7 +40,7 @@ from ironstar.web.sse import (
     refusal,
     sse_response,
 )
-from ironstar.web.streams import EventStream
+from ironstar.web.streams import EventStream, SharedView
 
 type Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -96,16 +96,11 @@ class TodoRoutes:
         except SignalsError as exc:
             return PlainTextResponse(str(exc), status_code=400)
         filter_ = FILTERS.get(str(signals.get("filter", "all")), "all")
-        topics = self.services.topics
-
-        async def shared_view() -> AsyncIterator[bytes]:
-            # Every tab showing this list with this filter shares one rendering per change.
-            key = ("todos", owner, filter_)
-            async with topics.listen(key, lambda: self._patches(owner, filter_)) as view:
-                async for event in view:
-                    yield event
-
-        return EventStream(shared_view, self.services.streams)
+        # Every tab showing this list with this filter shares one rendering per change.
+        view = SharedView(
+            self.services.topics, ("todos", owner, filter_), lambda: self._patches(owner, filter_)
+        )
+        return EventStream(view, self.services.streams)
 
     async def _patches(self, owner: str, filter_: Filter) -> AsyncIterator[str]:
         services = self.services
