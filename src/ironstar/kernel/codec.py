@@ -58,7 +58,7 @@ class EventCodec[E]:
         if fn is None:
             fn = self._compile(stored.event_type, stored.event_version, stored.position)
         try:
-            return cast(E | None, fn(stored.payload))
+            return cast("E | None", fn(stored.payload))
         except _BAD_PAYLOAD as exc:
             raise CorruptEventError(stored.position, str(exc)) from exc
 
@@ -69,7 +69,7 @@ class EventCodec[E]:
         if fn is None:
             fn = self._compile(event_type, event_version, position)
         try:
-            return cast(E | None, fn(payload))
+            return cast("E | None", fn(payload))
         except _BAD_PAYLOAD as exc:
             raise CorruptEventError(position, str(exc)) from exc
 
