@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import structlog
 
@@ -91,6 +91,7 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.projections: dict[str, Projection] = {}
         self.failed: dict[str, BaseException] = {}
+        self._row_fed: set[str] = set()  # projections that take `apply_rows` batches
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         for projection in projections:
@@ -100,6 +101,8 @@ class ProjectionRunner:
         if projection.name in self.projections:
             raise ValueError(f"two projections named {projection.name!r}")
         self.projections[projection.name] = projection
+        if isinstance(projection, RowProjection):  # checked once: a protocol check is slow
+            self._row_fed.add(projection.name)
 
     @property
     def position(self) -> int:
@@ -133,7 +136,7 @@ class ProjectionRunner:
         done = 0
         while active := self._active():
             batch: Sequence[StoredEvent] | Sequence[EventRow]
-            if all(isinstance(p, RowProjection) for p in active):
+            if all(p.name in self._row_fed for p in active):
                 batch = await self.store.read_all_rows(self.position, self.batch_size)
             else:
                 batch = await self.store.read_all(self.position, self.batch_size)
@@ -174,17 +177,21 @@ class ProjectionRunner:
     def _feed(
         self, active: list[Projection], batch: Sequence[StoredEvent] | Sequence[EventRow]
     ) -> None:
-        envelopes = isinstance(batch[0], StoredEvent)
-        last = batch[-1].position if envelopes else batch[-1][0]  # type: ignore[union-attr,index]
-        rows: Sequence[EventRow] | None = None if envelopes else batch  # type: ignore[assignment]
+        events: Sequence[StoredEvent] | None = None
+        rows: Sequence[EventRow] | None = None
+        if isinstance(batch[0], StoredEvent):
+            events = cast(Sequence[StoredEvent], batch)
+            last = events[-1].position
+        else:
+            rows = cast(Sequence[EventRow], batch)
+            last = rows[-1][0]
         for projection in active:
             try:
-                if isinstance(projection, RowProjection):
-                    if rows is None:
-                        rows = _rows(batch)  # type: ignore[arg-type]
-                    _apply_rows(projection, rows)
-                else:
-                    _apply(projection, batch)  # type: ignore[arg-type]
+                if projection.name in self._row_fed:
+                    rows = rows if rows is not None else _rows(events or ())
+                    _apply_rows(cast(RowProjection, projection), rows)
+                else:  # only when the runner read envelopes
+                    _apply(cast(EventProjection, projection), events or ())
             except Exception as exc:
                 self._fail(projection, exc)
                 continue
