@@ -249,3 +249,83 @@ def test_decoded_rows_keep_their_stream_fields_and_leave_out_retired_events() ->
     with pytest.raises(CorruptEventError) as caught:
         codec.decode_event_rows([(8, "u", "a", 3, "Kept", 1, b'{"x":"two"}')])
     assert caught.value.position == 8
+
+
+# Steps with logic, written on Structs (`Upcaster.typed_step`), decode typed too.
+
+
+class ScoredV1(msgspec.Struct, frozen=True, tag="Scored"):
+    points: int
+
+
+class ScoredV2(msgspec.Struct, frozen=True):  # untagged: the stored tag is ignored
+    points: int
+    bonus: int
+
+
+class Graded(msgspec.Struct, frozen=True, tag=True):
+    event_version: ClassVar[int] = 3
+    total: int
+    grade: str
+
+
+def scored_v1_to_v2(old: ScoredV1) -> ScoredV2 | None:
+    if old.points < 0:
+        return None  # never counted: dropped
+    return ScoredV2(old.points, bonus=old.points // 10)
+
+
+def scored_v2_to_graded(old: ScoredV2) -> Graded:
+    total = old.points + old.bonus
+    if total > 1000:
+        raise ValueError("out of range")
+    return Graded(total, "A" if total >= 50 else "B")
+
+
+TYPED = [
+    Upcaster.typed_step("Scored", 1, ScoredV1, scored_v1_to_v2),
+    Upcaster.typed_step("Scored", 2, ScoredV2, scored_v2_to_graded, to_type="Graded"),
+    Upcaster.typed_step("Graded", 1, ScoredV2, lambda old: Kept(old.points), to_version=3),
+    Upcaster.typed_step("Graded", 2, ScoredV2, scored_v2_to_graded),
+]
+Typed = Graded | Kept
+
+
+@pytest.mark.parametrize(
+    ("event_type", "version", "payload"),
+    [
+        ("Scored", 1, b'{"type":"Scored","points":60}'),
+        ("Scored", 1, b'{"type":"Scored","points":-1}'),  # dropped
+        ("Scored", 1, b'{"type":"Scored","points":999}'),  # the step raises: corrupt
+        ("Scored", 1, b'{"type":"Scored","points":"6"}'),  # corrupt
+        ("Scored", 2, b'{"type":"Scored","points":4,"bonus":1}'),
+        ("Scored", 2, b'{"points":4}'),  # corrupt: bonus is required
+        ("Graded", 1, b'{"points":4,"bonus":0}'),  # the step returns the wrong class
+    ],
+)
+def test_steps_on_structs_decode_exactly_like_the_same_steps_on_json_objects(
+    event_type: str, version: int, payload: bytes
+) -> None:
+    typed: EventCodec[Any] = EventCodec(Typed, Upcasters([Typed], TYPED))
+    objects: EventCodec[Any] = EventCodec(Typed, Upcasters([Typed], as_functions(TYPED)))
+    assert outcome(typed, event_type, version, payload) == outcome(
+        objects, event_type, version, payload
+    )
+
+
+def test_a_typed_chain_runs_each_step_and_can_change_the_type() -> None:
+    codec: EventCodec[Any] = EventCodec(Typed, Upcasters([Typed], TYPED))
+    rows = [
+        (1, "g", "a", 1, "Scored", 1, b'{"type":"Scored","points":60}'),
+        (2, "g", "a", 2, "Scored", 1, b'{"type":"Scored","points":-5}'),
+        (3, "g", "a", 3, "Graded", 3, b'{"type":"Graded","total":7,"grade":"B"}'),
+    ]
+    assert codec.decode_event_rows(rows) == [
+        (1, "g", "a", 1, Graded(66, "A")),
+        (3, "g", "a", 3, Graded(7, "B")),
+    ]
+
+
+def test_a_typed_step_whose_struct_has_another_tag_is_refused_at_construction() -> None:
+    with pytest.raises(UpcasterChainError, match="tag"):
+        Upcaster.typed_step("Points", 1, ScoredV1, scored_v1_to_v2)

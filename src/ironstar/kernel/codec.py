@@ -12,6 +12,7 @@ from ironstar.kernel.envelope import DecodedRow, EventRow, NewEvent, StoredEvent
 from ironstar.kernel.errors import CorruptEventError, UnknownEventError
 from ironstar.kernel.upcasters import (
     FieldChanges,
+    TypedStep,
     Upcasters,
     event_classes,
     event_type_of,
@@ -124,6 +125,8 @@ class EventCodec[E]:
             target = self._classes[chain.target[0]]
             current = self._direct[chain.target]
             typed = _typed(chain.changes, target, current) if chain.changes else None
+            if chain.typed:
+                typed = _on_structs(chain.typed, target)
             decoder = typed or _through_objects(chain.fns, target)
         self._direct[(event_type, version)] = decoder
         return decoder
@@ -159,8 +162,31 @@ def _through_objects(
                 return None
             data.pop(tag_field, None)
             return convert(data, target)
-        except (AttributeError, KeyError, TypeError) as exc:
-            raise msgspec.ValidationError(f"upcasting failed: {exc}") from exc
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise msgspec.ValidationError(f"upcasting failed: {exc!r}") from exc
+
+    return upcast
+
+
+def _on_structs(steps: tuple[TypedStep, ...], target: type[msgspec.Struct]) -> Decode:
+    """Decode as the first step's old Struct, then run the step functions."""
+    decode = msgspec.json.Decoder(steps[0].old).decode
+    fns = tuple(step.fn for step in steps)
+
+    def upcast(payload: bytes) -> Any:
+        event: Any = decode(payload)
+        try:
+            for fn in fns:
+                event = fn(event)
+                if event is None:
+                    return None
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise msgspec.ValidationError(f"upcasting failed: {exc!r}") from exc
+        if type(event) is not target:
+            raise msgspec.ValidationError(
+                f"upcasting returned {type(event).__name__}, not {target.__name__}"
+            )
+        return event
 
     return upcast
 

@@ -16,7 +16,7 @@ import copy
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Union, cast, get_args, get_origin
 
 import msgspec
 
@@ -54,6 +54,20 @@ class FieldChanges:
 
 
 @dataclass(frozen=True, slots=True)
+class TypedStep:
+    """A step written for Structs: `fn(old_struct) -> next version's Struct | None`."""
+
+    old: type[msgspec.Struct]
+    fn: Callable[[Any], msgspec.Struct | None]
+
+    def apply(self, data: Payload) -> Payload | None:
+        """The same step on JSON objects (for chains that mix it with function steps)."""
+        data.pop(self.old.__struct_config__.tag_field or "type", None)
+        new = self.fn(msgspec.convert(data, self.old))
+        return None if new is None else cast(Payload, msgspec.to_builtins(new))
+
+
+@dataclass(frozen=True, slots=True)
 class Upcaster:
     """One step: `(event_type, from_version)` → `(to_type or event_type, to_version or +1)`."""
 
@@ -64,6 +78,7 @@ class Upcaster:
     to_version: int | None = None
     retires: bool = False
     changes: FieldChanges | None = None
+    typed: TypedStep | None = None
 
     @classmethod
     def fields(
@@ -80,6 +95,25 @@ class Upcaster:
         """A declarative step (see `FieldChanges`); chains of these decode typed, fast."""
         changes = FieldChanges(dict(defaults or {}), dict(renames or {}), tuple(removes))
         return cls(event_type, from_version, changes.apply, to_type, to_version, changes=changes)
+
+    @classmethod
+    def typed_step[O: msgspec.Struct](
+        cls,
+        event_type: str,
+        from_version: int,
+        old: type[O],
+        fn: Callable[[O], msgspec.Struct | None],
+        *,
+        to_type: str | None = None,
+        to_version: int | None = None,
+    ) -> Upcaster:
+        """A step with logic, on Structs: the stored payload decodes typed as `old` (tagged
+        with the stored `event_type`, or untagged) and `fn` returns the next version."""
+        tag = old.__struct_config__.tag
+        if tag is not None and tag != event_type:
+            raise UpcasterChainError(f"{old.__name__} has tag {tag!r}, stored as {event_type!r}")
+        step = TypedStep(old, fn)
+        return cls(event_type, from_version, step.apply, to_type, to_version, typed=step)
 
     @classmethod
     def retire(cls, event_type: str, version: int) -> Upcaster:
@@ -103,6 +137,7 @@ class Chain:
     fns: tuple[UpcastFn, ...]
     target: Key | None  # None: the event is retired (dropped)
     changes: tuple[FieldChanges, ...] | None = None  # every step declarative: compile typed
+    typed: tuple[TypedStep, ...] | None = None  # every step on Structs: decode typed
 
 
 def event_classes(event_types: Any) -> list[type[msgspec.Struct]]:
@@ -153,6 +188,7 @@ class Upcasters:
     def _resolve(self, key: Key) -> Chain:
         fns: list[UpcastFn] = []
         changes: list[FieldChanges | None] = []
+        typed: list[TypedStep | None] = []
         seen: set[Key] = set()
         while key not in self.current:
             if key in seen:
@@ -163,11 +199,18 @@ class Upcasters:
             seen.add(key)
             fns.append(step.fn)
             changes.append(step.changes)
+            typed.append(step.typed)
             if step.retires:
                 return Chain(tuple(fns), None)
             key = step.target
         declared = tuple(c for c in changes if c is not None)
-        return Chain(tuple(fns), key, declared if len(declared) == len(fns) else None)
+        on_structs = tuple(t for t in typed if t is not None)
+        return Chain(
+            tuple(fns),
+            key,
+            declared if len(declared) == len(fns) else None,
+            on_structs if len(on_structs) == len(fns) else None,
+        )
 
     def chain(self, event_type: str, version: int) -> Chain | None:
         return self.chains.get((event_type, version))
