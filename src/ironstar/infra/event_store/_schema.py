@@ -31,10 +31,12 @@ COLUMNS = (
     "position, event_id, aggregate_type, aggregate_id, sequence, event_type, event_version,"
     " CAST(payload AS BLOB), metadata, created_at"
 )
-INSERT = (
+INSERT_HEAD = (
     "INSERT INTO events (position, event_id, aggregate_type, aggregate_id, sequence,"
-    " event_type, event_version, payload, metadata, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+    " event_type, event_version, payload, metadata, created_at) VALUES "
 )
+ROW_MARKS = "(?,?,?,?,?,?,?,?,?,?)"
+INSERT = INSERT_HEAD + ROW_MARKS
 
 BUSY_TIMEOUT_MS = 10_000
 

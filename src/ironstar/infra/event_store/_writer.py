@@ -13,6 +13,15 @@ one connection. Each request is checked on its own (expected version, repeated i
 conflict fails only its caller. If the batch transaction fails anyway (a constraint
 we did not foresee, disk full...), it is rolled back and each request is retried in
 its own transaction, so one bad request never fails the others.
+
+The writer remembers what it committed (each stream's last sequence, the last
+position), so an append normally runs no `SELECT`. The memory is only a guess, checked
+three ways: `PRAGMA data_version` tells whether another connection (another process)
+committed since, and then the last position is re-read and the memory dropped if
+events were added; a version mismatch is re-checked with a `SELECT` before it is
+reported; and positions and sequences are inserted explicitly, so a stale guess hits
+the primary key or the `UNIQUE (aggregate_type, aggregate_id, sequence)` constraint,
+the batch is rolled back and every request retried on fresh `SELECT`s.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import msgspec
@@ -31,7 +40,8 @@ import msgspec
 from ironstar.infra.event_store._schema import (
     BUSY_TIMEOUT_MS,
     COLUMNS,
-    INSERT,
+    INSERT_HEAD,
+    ROW_MARKS,
     connect,
     to_events,
 )
@@ -48,19 +58,27 @@ type Result = list[StoredEvent] | BaseException
 type Key = tuple[str, str]
 
 _encode = msgspec.json.encode
+_CHUNK = 128  # rows per multi-row INSERT (1,280 parameters)
+_REMEMBERED = 100_000  # stream versions kept; past that the memory starts over
 
 
-@dataclass(slots=True)
 class AppendRequest:
-    aggregate_type: str
-    aggregate_id: str
-    expected_version: int
-    events: Sequence[NewEvent]
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[list[StoredEvent]] = field(init=False)
+    __slots__ = ("aggregate_id", "aggregate_type", "events", "expected_version", "future", "loop")
 
-    def __post_init__(self) -> None:
-        self.future = self.loop.create_future()
+    def __init__(
+        self,
+        aggregate_type: str,
+        aggregate_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.aggregate_type = aggregate_type
+        self.aggregate_id = aggregate_id
+        self.expected_version = expected_version
+        self.events = events
+        self.loop = loop
+        self.future: asyncio.Future[list[StoredEvent]] = loop.create_future()
 
 
 class Writer:
@@ -70,12 +88,16 @@ class Writer:
         self, path: Path, *, durable: bool, max_batch: int = 1024, inline: bool = True
     ) -> None:
         self._conn = connect(path, durable=durable)
-        self._queue: queue.SimpleQueue[AppendRequest | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[AppendRequest] | None] = queue.SimpleQueue()
         self._max_batch = max_batch
         self._inline = inline
         self._closed = False
         self._lock = threading.Lock()  # held by whoever runs a transaction on `_conn`
         self._gathering: dict[asyncio.AbstractEventLoop, list[AppendRequest]] = {}
+        # What this connection committed last (guarded by `_lock`; see the module doc).
+        self._versions: dict[Key, int] = {}
+        self._position: int | None = None
+        self._data_version: int | None = None
         self._thread = threading.Thread(target=self._run, name="ironstar-writer", daemon=True)
         self._thread.start()
 
@@ -93,8 +115,8 @@ class Writer:
 
     def hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
         """Queue what `loop` has gathered now (before `close`, so it gets committed)."""
-        for req in self._gathering.pop(loop, ()):
-            self._queue.put(req)
+        if batch := self._gathering.pop(loop, None):
+            self._queue.put(batch)
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         batch = self._gathering.pop(loop, None)
@@ -116,8 +138,7 @@ class Writer:
             if results is not None:
                 _resolve(list(zip(batch, results, strict=True)))
                 return
-        for req in batch:
-            self._queue.put(req)
+        self._queue.put(batch)
 
     def close(self) -> None:
         """Finish queued appends, then stop the thread and close the connection."""
@@ -128,7 +149,7 @@ class Writer:
             late: list[AppendRequest] = []  # flushed while we were stopping
             while not self._queue.empty():
                 if (item := self._queue.get_nowait()) is not None:
-                    late.append(item)
+                    late.extend(item)
             _settle(late, [_closed_error() for _ in late])
 
     def _run(self) -> None:
@@ -145,7 +166,7 @@ class Writer:
         first = self._queue.get()
         if first is None:
             return None
-        batch = [first]
+        batch = first  # a list of our own (gathered by `submit`)
         while len(batch) < self._max_batch:
             try:
                 item = self._queue.get_nowait()
@@ -154,7 +175,7 @@ class Writer:
             if item is None:
                 self._queue.put(None)  # stop after this batch
                 break
-            batch.append(item)
+            batch.extend(item)
         return batch
 
     def _commit_inline(self, batch: list[AppendRequest]) -> list[Result] | None:
@@ -196,33 +217,68 @@ class Writer:
         if not begun:
             conn.execute("BEGIN IMMEDIATE")
         try:
-            results, rows = self._plan(batch)
-            conn.executemany(INSERT, rows)
+            self._check_others()
+            results, params, versions, position = self._plan(batch)
+            _insert(conn, params)
             conn.execute("COMMIT")
         except BaseException:
+            self._forget()
             conn.execute("ROLLBACK")
             raise
+        self._remember(versions, position)
         return results
 
-    def _plan(self, batch: list[AppendRequest]) -> tuple[list[Result], list[tuple[object, ...]]]:
-        """Check every request against the stream versions, stamp the accepted ones."""
+    def _check_others(self) -> None:
+        """Drop the remembered versions if another connection has added events since."""
+        (data_version,) = self._conn.execute("PRAGMA data_version").fetchone()
+        if data_version == self._data_version and self._position is not None:
+            return
+        self._data_version = data_version
         position = self._last_position()
-        versions: dict[Key, int] = {}
+        if position != self._position:
+            self._versions.clear()
+            self._position = position
+
+    def _forget(self) -> None:
+        self._versions.clear()
+        self._position = self._data_version = None
+
+    def _remember(self, versions: dict[Key, int], position: int) -> None:
+        known = self._versions
+        if len(known) + len(versions) > _REMEMBERED:
+            known.clear()
+        known.update(versions)
+        self._position = position
+
+    def _plan(
+        self, batch: list[AppendRequest]
+    ) -> tuple[list[Result], list[object], dict[Key, int], int]:
+        """Check every request against the stream versions, stamp the accepted ones.
+
+        Returns the results, the flat INSERT parameters, the new stream versions and
+        the new last position.
+        """
+        position = self._position or 0
+        known = self._versions
+        staged: dict[Key, int] = {}
         results: list[Result] = []
-        rows: list[tuple[object, ...]] = []
+        params: list[object] = []
         now = utc_now_iso()
         for req in batch:
             key = (req.aggregate_type, req.aggregate_id)
-            current = versions[key] if key in versions else self._version(key)
+            current = staged.get(key)
+            if current is None:
+                current = known.get(key)
+                if current is None or current != req.expected_version:
+                    current = self._version(key)  # unknown, or a conflict to re-check
             if current != req.expected_version:
                 results.append(self._repeat_or_conflict(req, current))
                 continue
-            stored = _stamp(req, position, now)
-            rows.extend(_row(e) for e in stored)
+            stored = _stamp(req, position, now, params)
             results.append(stored)
             position += len(stored)
-            versions[key] = current + len(stored)
-        return results, rows
+            staged[key] = current + len(stored)
+        return results, params, staged, position
 
     def _last_position(self) -> int:
         row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
@@ -248,39 +304,67 @@ class Writer:
         return DuplicateEventError(f"event ids already stored elsewhere: {ids}")
 
 
-def _stamp(req: AppendRequest, position: int, now: str) -> list[StoredEvent]:
-    version = req.expected_version
-    return [
-        StoredEvent(
-            position + i,
+def _stamp(req: AppendRequest, position: int, now: str, params: list[object]) -> list[StoredEvent]:
+    """The stored envelopes of `req`; their INSERT parameters are appended to `params`."""
+    aggregate_type, aggregate_id = req.aggregate_type, req.aggregate_id
+    sequence = req.expected_version
+    stored = []
+    extend = params.extend
+    for e in req.events:
+        position += 1
+        sequence += 1
+        event_id, event_type, event_version, payload, metadata = (
             e.event_id,
-            req.aggregate_type,
-            req.aggregate_id,
-            version + i,
             e.event_type,
             e.event_version,
             e.payload,
             e.metadata,
-            now,
         )
-        for i, e in enumerate(req.events, start=1)
-    ]
+        stored.append(
+            StoredEvent(
+                position,
+                event_id,
+                aggregate_type,
+                aggregate_id,
+                sequence,
+                event_type,
+                event_version,
+                payload,
+                metadata,
+                now,
+            )
+        )
+        extend((
+            position,
+            event_id,
+            aggregate_type,
+            aggregate_id,
+            sequence,
+            event_type,
+            event_version,
+            payload.decode(),
+            _encode(metadata).decode() if metadata else None,
+            now,
+        ))  # fmt: skip
+    return stored
 
 
-def _row(e: StoredEvent) -> tuple[object, ...]:
-    metadata = _encode(e.metadata).decode() if e.metadata else None
-    return (
-        e.position,
-        e.event_id,
-        e.aggregate_type,
-        e.aggregate_id,
-        e.sequence,
-        e.event_type,
-        e.event_version,
-        e.payload.decode(),
-        metadata,
-        e.created_at,
-    )
+def _insert(conn: sqlite3.Connection, params: list[object]) -> None:
+    """Insert rows of 10 flat parameters with as few statements as possible: one
+    multi-row INSERT per chunk costs a third less than `executemany` per row."""
+    rows = len(params) // 10
+    start = 0
+    while rows:
+        n = min(rows, _CHUNK)
+        n = 1 << (n.bit_length() - 1)  # a power of two: few distinct statements to cache
+        end = start + n * 10
+        conn.execute(_insert_sql(n), params[start:end])
+        start, rows = end, rows - n
+
+
+@cache
+def _insert_sql(rows: int) -> str:
+    return INSERT_HEAD + ",".join([ROW_MARKS] * rows)
 
 
 def _closed_error() -> StoreClosedError:
