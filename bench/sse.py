@@ -64,10 +64,13 @@ def server(kind: str, tmp: Path) -> Iterator[tuple[int, psutil.Process]]:
     env = {**os.environ, "IRONSTAR_COOKIE_SECURE": "0", "IRONSTAR_LOG_LEVEL": "warning"}
     if kind in ("ironstar", "ironstar_base"):
         cmd = [str(VENV_BIN / "ironstar"), "serve", "--port", str(port), "--data-dir", str(tmp)]
-        if kind == "ironstar_base":  # A/B: another checkout's src, e.g. `git archive HEAD src`
-            env["PYTHONPATH"] = os.environ["BENCH_BASE_SRC"]
+        # A/B: run another copy of src (e.g. `git archive <rev> src`) for either side.
+        src = os.environ.get("BENCH_BASE_SRC" if kind == "ironstar_base" else "BENCH_SRC")
+        if src:
+            env["PYTHONPATH"] = src
     elif kind == "stario":
         cmd = [str(STARIO_PYTHON), str(ROOT / "bench" / "_sse_stario.py"), str(port)]
+        env["STARIO_TRACER"] = "noop"  # no request logging, like the others
     elif kind == "floor":
         cmd = [sys.executable, str(ROOT / "bench" / "_sse_ref.py"), str(port), "--floor"]
     else:

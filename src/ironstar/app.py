@@ -29,7 +29,7 @@ from ironstar.web.layout import Layout
 from ironstar.web.pages import http_error_handler
 from ironstar.web.security import SecurityMiddleware
 from ironstar.web.session import SessionMiddleware
-from ironstar.web.streams import StreamHub, StreamMiddleware
+from ironstar.web.streams import StreamHub, StreamingStarlette
 from ironstar.web.topics import Topics
 
 log = structlog.get_logger(__name__)
@@ -52,11 +52,10 @@ def create_app(
     for projection in (p for part in parts for p in part.projections):
         services.projections.add(projection)
 
-    app = Starlette(
+    app = StreamingStarlette(  # streams run outside the stack once their headers are out
         debug=False,
         routes=_routes(settings, services, assets, parts),
         middleware=[
-            Middleware(StreamMiddleware),  # outermost: streams leave the stack after headers
             Middleware(
                 SecurityMiddleware,
                 max_body_bytes=settings.max_body_bytes,

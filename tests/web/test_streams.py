@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import zlib
 from collections.abc import AsyncIterator, Callable
 
 from starlette.types import Message, Receive, Scope, Send
 
-from ironstar.web.streams import HEARTBEAT, EventStream, SharedView, StreamHub, StreamMiddleware
+from ironstar.web.streams import (
+    HEARTBEAT,
+    EventStream,
+    SharedView,
+    Sink,
+    StreamHub,
+    StreamMiddleware,
+)
 from ironstar.web.topics import Topics
 
 
@@ -203,3 +211,21 @@ async def test_behind_the_middleware_the_stack_returns_before_the_stream_runs() 
     client.leave()
     await task
     assert client.ended
+
+
+async def test_a_closed_stream_leaves_no_garbage_cycle_behind() -> None:
+    """Thousands of streams come and go: each must be freed by reference counting alone."""
+    hub, topics, client = StreamHub(), Topics(), Client()
+    gc.collect()
+    gc.disable()
+    try:
+        task = open_stream(
+            StreamMiddleware(EventStream(SharedView(topics, "k", Views()), hub)), client
+        )
+        await until(lambda: client.bodies)
+        client.leave()
+        await task
+        del task
+        assert not [o for o in gc.get_objects() if isinstance(o, Sink)]
+    finally:
+        gc.enable()

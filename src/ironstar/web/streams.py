@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import structlog
+from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -36,14 +37,15 @@ HEARTBEAT = b": keep-alive\n\n"
 DETACH = "ironstar.detach"  # scope key: where a stream leaves its continuation
 FINISH_SECONDS = 1.0  # how long a stream's last write may take on shutdown
 
-type Hold = Callable[[Receive, Send], Awaitable[None]]
+type Events = Callable[[], AsyncIterator[str | bytes]] | SharedView
 
 
 class Sink:
-    """One open stream's connection: one write in flight at most, the latest chunk next."""
+    """One open stream: its connection, one write in flight at most, the latest chunk next."""
 
     __slots__ = (
         "_compressor",
+        "_events",
         "_hub",
         "_loop",
         "_pending",
@@ -55,25 +57,49 @@ class Sink:
         "task",
         "wrote",
     )
+    _loop: asyncio.AbstractEventLoop
+    _send: Send
+    task: asyncio.Task[object]  # the request's task, which holds the stream open
 
-    def __init__(
-        self,
-        send: Send,
-        compressor: StreamCompressor | None,
-        hub: StreamHub,
-        task: asyncio.Task[object],
-    ) -> None:
-        self._send = send
-        self._compressor = compressor  # None: identity, every sink sends the shared bytes
+    def __init__(self, events: Events, hub: StreamHub, compressor: StreamCompressor | None) -> None:
+        self._events = events
         self._hub = hub
-        self._loop = task.get_loop()
+        self._compressor = compressor  # None: identity, every sink sends the shared bytes
         self._pending: bytes | None = None
         self._task: asyncio.Task[None] | None = None  # a write waiting for the socket
-        self.task = task  # the request's task, which holds the stream open
         self.busy = False
         self.closed = False
         self.stopping = False  # we, not the server, asked the stream to end
         self.wrote = False  # since the last heartbeat tick
+
+    async def hold(self, receive: Receive, send: Send) -> None:
+        """Run the stream until the client leaves, its events end, or the server stops it."""
+        task = asyncio.current_task()
+        assert task is not None
+        self.task, self._loop, self._send = task, task.get_loop(), send
+        events, hub = self._events, self._hub
+        pump: asyncio.Task[None] | None = None
+        hub._register(self)
+        try:
+            if isinstance(events, SharedView):
+                events.topics.join(events.key, events.producer, self)
+            else:
+                pump = asyncio.create_task(_pump(events, self))
+            while (await receive())["type"] != "http.disconnect":
+                pass
+        except asyncio.CancelledError:
+            if not self.stopping:
+                raise  # the server cancelled us: let it
+            task.uncancel()
+        finally:
+            hub._unregister(self)
+            if isinstance(events, SharedView):
+                events.topics.leave(events.key, self)
+            if pump is not None:
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pump
+        await self._finish()
 
     def write(self, chunk: bytes) -> None:
         """Send `chunk` now; if a write is still in flight, after it, replacing any waiting."""
@@ -118,7 +144,7 @@ class Sink:
             self.stopping = True
             self.task.cancel()
 
-    async def finish(self) -> None:
+    async def _finish(self) -> None:
         """Close the compressed stream (decoders want it whole) and end the response."""
         self.closed = True
         if self._task is not None:
@@ -193,16 +219,12 @@ class EventStream(Response):
     """
 
     def __init__(
-        self,
-        events: Callable[[], AsyncIterator[str | bytes]] | SharedView,
-        hub: StreamHub,
-        *,
-        headers: dict[str, str] | None = None,
+        self, events: Events, hub: StreamHub, *, headers: dict[str, str] | None = None
     ) -> None:
         # Response's own init is skipped: this class writes its headers itself.
         self._events = events
         self._hub = hub
-        self._extra_headers = headers or {}
+        self._extra_headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         accept = dict(scope["headers"]).get(b"accept-encoding", b"").decode("latin-1")
@@ -212,7 +234,7 @@ class EventStream(Response):
             "cache-control": "no-cache",
             "x-accel-buffering": "no",
             "vary": "Accept-Encoding",
-            **self._extra_headers,
+            **(self._extra_headers or {}),
         }
         if compressor.encoding != "identity":
             headers["content-encoding"] = compressor.encoding
@@ -224,43 +246,12 @@ class EventStream(Response):
             }
         )
         codec = None if compressor.encoding == "identity" else compressor
-
-        async def hold(receive: Receive, send: Send) -> None:
-            await self._hold(receive, send, codec)
-
-        detached: list[Hold] | None = scope.get(DETACH)
+        sink = Sink(self._events, self._hub, codec)
+        detached: list[Sink] | None = scope.get(DETACH)
         if detached is not None:
-            detached.append(hold)  # StreamMiddleware runs it once the stack has unwound
+            detached.append(sink)  # held once the stack has unwound (see `hold_streams`)
         else:
-            await hold(receive, send)
-
-    async def _hold(self, receive: Receive, send: Send, codec: StreamCompressor | None) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        sink = Sink(send, codec, self._hub, task)
-        events = self._events
-        pump: asyncio.Task[None] | None = None
-        self._hub._register(sink)
-        try:
-            if isinstance(events, SharedView):
-                events.topics.join(events.key, events.producer, sink)
-            else:
-                pump = asyncio.create_task(_pump(events, sink))
-            while (await receive())["type"] != "http.disconnect":
-                pass
-        except asyncio.CancelledError:
-            if not sink.stopping:
-                raise  # the server cancelled us: let it
-            task.uncancel()
-        finally:
-            self._hub._unregister(sink)
-            if isinstance(events, SharedView):
-                events.topics.leave(events.key, sink)
-            if pump is not None:
-                pump.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pump
-        await sink.finish()
+            await sink.hold(receive, send)
 
 
 async def _pump(events: Callable[[], AsyncIterator[str | bytes]], sink: Sink) -> None:
@@ -275,24 +266,45 @@ async def _pump(events: Callable[[], AsyncIterator[str | bytes]], sink: Sink) ->
     sink.stop()
 
 
-class StreamMiddleware:
-    """Outermost middleware: runs streams after the rest of the stack has returned.
+async def hold_streams(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Call `app`, then hold the event streams it started, with the server's own `send`.
 
-    Every other middleware sees a stream's `http.response.start` (security headers, the
-    session cookie) as usual; the body then goes straight to the server's `send`. So a
-    middleware that must see or change body chunks does not work on streams: put it
-    outside this one.
+    Everything inside `app` sees a stream's `http.response.start` as usual (security
+    headers, the session cookie); once the whole stack has returned (freeing its frames),
+    the body goes straight to `send`. So a middleware inside that must see or change body
+    chunks does not work on streams.
     """
+    if scope["type"] != "http":
+        await app(scope, receive, send)
+        return
+    held: list[Sink] = []
+    scope[DETACH] = held  # a list, so a middleware that copies the scope still shares it
+    try:
+        await app(scope, receive, send)
+    finally:
+        # The scope outlives the stream; a sink left in it would hold the connection's
+        # `send`, which holds the scope: cyclic garbage per closed stream.
+        del scope[DETACH]
+    for sink in held:
+        await sink.hold(receive, send)
+
+
+class StreamMiddleware:
+    """Outermost ASGI middleware for any app: see `hold_streams`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        held: list[Hold] = []
-        scope[DETACH] = held  # a list, so a middleware that copies the scope still shares it
-        await self.app(scope, receive, send)
-        for hold in held:
-            await hold(receive, send)
+        await hold_streams(self.app, scope, receive, send)
+
+
+class StreamingStarlette(Starlette):
+    """Starlette holding its streams outside its whole stack, error middleware included.
+
+    Stream writes then skip every wrapper of `send`, and an idle stream keeps no frames
+    of the stack alive (see `hold_streams`).
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await hold_streams(super().__call__, scope, receive, send)

@@ -53,15 +53,20 @@ class Topic:
     async def _run(self) -> None:
         try:
             async for event in self._producer():
-                latest = self.latest = event if isinstance(event, bytes) else event.encode()
+                self.latest = event if isinstance(event, bytes) else event.encode()
                 self.version += 1
-                # A copy: a write that fails may end its stream, which leaves this topic.
-                for subscriber in list(self._subscribers):
-                    subscriber.write(latest)
+                self._deliver(self.latest)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("topic producer failed", topic=self.key)
+
+
+    def _deliver(self, latest: bytes) -> None:
+        # Its own frame, so no subscriber lingers in `_run`'s locals after it left. A
+        # copy, as a write that fails may end its stream, which leaves this topic.
+        for subscriber in list(self._subscribers):
+            subscriber.write(latest)
 
 
 class Topics:

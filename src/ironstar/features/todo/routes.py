@@ -7,6 +7,7 @@ patch that shows the message next to the input, never a 5xx.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -97,9 +98,8 @@ class TodoRoutes:
             return PlainTextResponse(str(exc), status_code=400)
         filter_ = FILTERS.get(str(signals.get("filter", "all")), "all")
         # Every tab showing this list with this filter shares one rendering per change.
-        view = SharedView(
-            self.services.topics, ("todos", owner, filter_), lambda: self._patches(owner, filter_)
-        )
+        producer = partial(self._patches, owner, filter_)
+        view = SharedView(self.services.topics, ("todos", owner, filter_), producer)
         return EventStream(view, self.services.streams)
 
     async def _patches(self, owner: str, filter_: Filter) -> AsyncIterator[str]:
