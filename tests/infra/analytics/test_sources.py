@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pytest
 
 from ironstar.infra.analytics import AnalyticsFollower, AnalyticsProjection
 from ironstar.infra.analytics.source import SqliteSource
@@ -93,6 +94,67 @@ async def test_a_rebuild_scans_sqlite_then_follows_by_batches(tmp_path: Path) ->
             await store.append("todo_list", "o", i, [new(i, "TodoAdded", {"todo_id": f"t{i}"}, {})])
         assert await follower.catch_up() == 5
         assert projection.count() == 35 == follower.position
+        await follower.close()
+    finally:
+        await store.close()
+
+
+async def test_a_batch_read_in_chunks_is_one_transaction(tmp_path: Path) -> None:
+    """Chunks of 3 in batches of 7: a chunk that fails rolls back its whole batch."""
+    store = MemoryEventStore()
+    for i in range(20):
+        await store.append("todo_list", "o", i, [new(i, "TodoAdded", {"todo_id": f"t{i}"}, {})])
+    projection = AnalyticsProjection(tmp_path / "a.duckdb")
+    follower = AnalyticsFollower(projection, store, batch_size=7, chunk_size=3)
+    loads: list[int] = []
+    real_load = projection.load
+
+    def failing_load(lines: Any) -> int:
+        loads.append(lines.count)
+        if len(loads) == 5:  # the second chunk of the second batch
+            raise RuntimeError("disk full")
+        return real_load(lines)
+
+    projection.load = failing_load  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        await follower.catch_up()
+    assert loads == [3, 3, 3, 3, 3]  # batch 1: 3 + 3 + 3 (9 >= 7); batch 2 fails mid-way
+    assert (projection.position, projection.count()) == (9, 9)  # batch 1 only
+    projection.load = real_load  # type: ignore[method-assign]
+    assert await follower.catch_up() == 11
+    assert (projection.position, projection.count()) == (20, 20)
+    assert projection.conn.execute("SELECT count(*) FROM todos").fetchone() == (20,)
+    await follower.close()
+
+
+async def test_created_at_is_utc_whatever_the_session_time_zone(tmp_path: Path) -> None:
+    store = MemoryEventStore()
+    at = {"occurred_at": "2026-01-02T05:04:05+02:00"}  # 03:04:05 UTC
+    await store.append("todo_list", "o", 0, [new(1, "TodoAdded", {"todo_id": "t"}, at)])
+    projection = AnalyticsProjection(tmp_path / "a.duckdb")
+    projection.conn.execute("SET TimeZone = 'America/New_York'")
+    follower = AnalyticsFollower(projection, store)
+    assert await follower.catch_up() == 1
+    row = projection.conn.execute("SELECT created_at = TIMESTAMP '2026-01-02 03:04:05' FROM events")
+    assert row.fetchone() == (True,)
+    await follower.close()
+
+
+@pytest.mark.parametrize(("threshold", "scanned"), [(None, False), (1, True)])
+async def test_a_follower_without_scan_threshold_never_loads_the_scanner(
+    tmp_path: Path, threshold: int | None, scanned: bool
+) -> None:
+    """None is the server's setting: its store writer shares the process (`AnalyticsFollower`)."""
+    store = await SqliteEventStore.open(tmp_path / "s.sqlite3")
+    try:
+        for i in range(30):
+            await store.append("todo_list", "o", i, [new(i, "TodoAdded", {"todo_id": f"t{i}"}, {})])
+        projection = AnalyticsProjection(tmp_path / "a.duckdb")
+        follower = AnalyticsFollower(projection, store, batch_size=4, scan_threshold=threshold)
+        events, _ = await follower.rebuild()
+        assert (events, projection.count()) == (30, 30)
+        loaded = "SELECT count(*) FROM duckdb_extensions() WHERE loaded AND extension_name = ?"
+        assert projection.conn.execute(loaded, ["sqlite_scanner"]).fetchone() == (int(scanned),)
         await follower.close()
     finally:
         await store.close()

@@ -15,14 +15,16 @@ from ironstar.infra.analytics import (
 from ironstar.services import Services
 from ironstar.web.layout import NavEntry
 
-READERS = 2  # DuckDB cursors for queries (DuckDB parallelises each query itself too)
+READERS = 2  # DuckDB cursors: the dashboard's queries run side by side
 
 
 def setup(services: Services) -> FeatureParts:
     projection = AnalyticsProjection(services.settings.analytics_path)
     cache = QueryCache(ttl_seconds=30)
     analytics = AnalyticsService([projection.cursor() for _ in range(READERS)], cache)
-    follower = AnalyticsFollower(projection, services.store)
+    # No sqlite_scanner in the server: its own SQLite would drop the locks this process's
+    # store writer holds whenever it closes the file (see `AnalyticsFollower`).
+    follower = AnalyticsFollower(projection, services.store, scan_threshold=None)
     follower.listeners.append(cache.invalidate)
     services.extras["analytics_cache"] = cache.stats  # the monitor page shows hits/misses
     services.extras["analytics"] = analytics

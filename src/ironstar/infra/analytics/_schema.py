@@ -43,11 +43,17 @@ PAYLOAD = "STRUCT(todo_id VARCHAR, text VARCHAR, todo_ids VARCHAR[])"
 PAYLOAD_JSON = '{"todo_id": "VARCHAR", "text": "VARCHAR", "todo_ids": "VARCHAR[]"}'
 TODO = "todo_list"
 
+# `created_at` comes as ISO-8601 text with an offset. TIMESTAMPTZ's internal value is UTC
+# microseconds: `epoch_us` takes it as is, so the column is UTC whatever the session's
+# TimeZone (a `::TIMESTAMPTZ::TIMESTAMP` cast converts to local time through ICU: wrong
+# off UTC, and ~3x slower).
+UTC = "make_timestamp(epoch_us({}::TIMESTAMPTZ))"
+
 # Rows come in as newline-delimited JSON (`source.py`: msgspec or SQLite's JSON1); DuckDB's JSON
 # reader parses them in parallel, payload included, far faster than `executemany`.
 LOAD = f"""
 INSERT INTO events
-SELECT p, t, a, e, c::TIMESTAMPTZ::TIMESTAMP, j.todo_id,
+SELECT p, t, a, e, {UTC.format("c")}, j.todo_id,
        CASE WHEN j.todo_id IS NOT NULL THEN hash(a, j.todo_id) END, length(j.text),
        coalesce(len(j.todo_ids), 1)
 FROM read_json(?, format = 'newline_delimited', columns = {{
@@ -59,12 +65,15 @@ WHERE p > ?
 # The full-rebuild fast path: DuckDB's sqlite_scanner reads the store's file directly
 # (parallel over rowid ranges, payload parsed once by `json_transform`), the very same
 # rows as LOAD. It scans the whole table (no `position > N` pushdown), so catch-ups stay
-# on the NDJSON path. Parameters: file, after, last.
+# on the NDJSON path. The scanner brings its own copy of SQLite: closing the file there
+# drops the POSIX locks this process holds through Python's sqlite3 (the store's writer),
+# so only a process that does not write the store may use it (see `follower.py`).
+# Parameters: file, after, last.
+_STORED_TIME = f"coalesce(json_extract_string(metadata, '$.{OCCURRED_AT}'), created_at)"
 SCAN = f"""
 INSERT INTO events
 SELECT position, aggregate_type, aggregate_id, event_type,
-       coalesce(json_extract_string(metadata, '$.{OCCURRED_AT}'), created_at)
-         ::TIMESTAMPTZ::TIMESTAMP,
+       {UTC.format(_STORED_TIME)},
        j.todo_id, CASE WHEN j.todo_id IS NOT NULL THEN hash(aggregate_id, j.todo_id) END,
        length(j.text), coalesce(len(j.todo_ids), 1)
 FROM (
@@ -100,19 +109,25 @@ CHECKPOINT = (
     "INSERT INTO checkpoints (name, position) VALUES (?, ?)"
     " ON CONFLICT (name) DO UPDATE SET position = excluded.position"
 )
+# Per batch, the row exists (see `AnalyticsProjection`): a plain UPDATE, ~2x cheaper than
+# the upsert's index probe.
+ADVANCE = "UPDATE checkpoints SET position = ? WHERE name = ?"
 
 
 # Bump when SCHEMA or LOAD change: an older file is dropped and rebuilt from the log
 # (it is a derived view; the event store is the source of truth).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: created_at in UTC whatever the session TimeZone
 _VERSION_ROW = "__schema__"
 
 
-def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """A connection with the current schema in place; `":memory:"` for tests."""
+def connect(path: Path | str, *, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection with the current schema in place; `":memory:"` for tests.
+
+    `threads`: DuckDB's worker threads for this database (None: one per core).
+    """
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-    conn = duckdb.connect(str(path))
+    conn = duckdb.connect(str(path), config={} if threads is None else {"threads": threads})
     conn.execute(SCHEMA)
     if checkpoint(conn, _VERSION_ROW) != SCHEMA_VERSION:
         conn.execute("DROP TABLE events; DROP TABLE todos; DROP TABLE checkpoints")

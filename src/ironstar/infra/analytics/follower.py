@@ -2,8 +2,10 @@
 
 Woken by the bus (a wake-up only), it waits a short debounce so a burst of commands
 becomes one batch, reads what it missed from the store by position, and loads it in
-its own worker thread (DuckDB calls block). Listeners hear the new position after each
-committed catch-up: the query cache drops its entries, dashboard streams re-query.
+its own worker thread (DuckDB calls block). A batch (one DuckDB transaction) is read in
+chunks: SQLite builds the next chunk on the reader thread while DuckDB loads this one.
+Listeners hear the new position after each committed catch-up: the query cache drops its
+entries, dashboard streams re-query.
 """
 
 from __future__ import annotations
@@ -35,15 +37,20 @@ class AnalyticsFollower:
         *,
         source: Source | None = None,
         batch_size: int = 50_000,
-        scan_threshold: int = 200_000,
+        chunk_size: int = 2_500,
+        scan_threshold: int | None = 200_000,
         debounce_seconds: float = 0.2,
         retry_seconds: float = 5.0,
     ) -> None:
         self.projection = projection
         self.store = store
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # events per transaction (at most)
+        self.chunk_size = chunk_size  # events per read (at most batch_size)
         # Gaps at least this big (a rebuild, a long outage) are loaded by DuckDB's
-        # sqlite_scanner straight from the store's file, when the store is SQLite.
+        # sqlite_scanner straight from the store's file, when the store is SQLite. None:
+        # never. The scanner's own copy of SQLite drops this process's locks on the file
+        # when it closes it (POSIX), so a process that also writes the store (the server)
+        # must pass None: another writer (`seed-demo`) could then write at the same time.
         self.scan_threshold = scan_threshold
         self.debounce_seconds = debounce_seconds
         self.retry_seconds = retry_seconds
@@ -69,17 +76,40 @@ class AnalyticsFollower:
             done = await self._scan(total)
             if done and progress is not None:
                 progress(done, max(total, done))
-            batch = await self._read(self.position)
-            while batch is not None:
-                # Read the next batch while DuckDB loads this one (both release the GIL).
-                loading = self._run(partial(self.projection.apply_lines, batch))
-                batch, loaded = await asyncio.gather(self._read(batch.last), loading)
+            chunk = await self._read(self.position)
+            while chunk is not None:
+                loaded, chunk = await self._load_batch(chunk, progress, done, total)
                 done += loaded
-                if progress is not None:
-                    progress(done, max(total, done))
             if done:
                 self._announce()
             return done
+
+    async def _load_batch(
+        self, chunk: Lines, progress: Progress | None, done: int, total: int
+    ) -> tuple[int, Lines | None]:
+        """One transaction of up to `batch_size` events, starting with `chunk`.
+
+        Each next chunk is read (SQLite, reader thread) while DuckDB loads the current one
+        (writer thread); both release the GIL. Returns (events loaded, the next batch's
+        first chunk or None).
+        """
+        projection = self.projection
+        loaded, last = 0, chunk.last
+        following: Lines | None = chunk
+        await self._run(projection.begin)
+        try:
+            while following is not None and loaded < self.batch_size:
+                chunk, last = following, following.last
+                loading = self._run(partial(projection.load, chunk))
+                following, count = await asyncio.gather(self._read(chunk.last), loading)
+                loaded += count
+                if progress is not None:
+                    progress(done + loaded, max(total, done + loaded))
+            await self._run(partial(projection.commit, last))
+        except BaseException:
+            await self._run(projection.rollback)
+            raise
+        return loaded, following
 
     async def rebuild(self, progress: Progress | None = None) -> tuple[int, float]:
         """Drop the projection and replay the whole log: (events, seconds)."""
@@ -113,7 +143,8 @@ class AnalyticsFollower:
     async def _scan(self, gap: int) -> int:
         """Load a big gap with one sqlite_scanner statement; 0 when it does not apply."""
         source = self.source
-        if not isinstance(source, SqliteSource) or gap < self.scan_threshold:
+        threshold = self.scan_threshold
+        if not isinstance(source, SqliteSource) or threshold is None or gap < threshold:
             return 0
         projection = self.projection
         if not await self._run(projection.can_scan_sqlite):
@@ -123,9 +154,10 @@ class AnalyticsFollower:
         return await self._run(partial(projection.apply_sqlite, source.path, last))
 
     async def _read(self, after: int) -> Lines | None:
+        limit = min(self.chunk_size, self.batch_size)
         if self.source is None:
-            return await read_store(self.store, after, self.batch_size)
-        read = partial(self.source.read, after, self.batch_size)
+            return await read_store(self.store, after, limit)
+        read = partial(self.source.read, after, limit)
         return await asyncio.get_running_loop().run_in_executor(self._reader, read)
 
     def _announce(self) -> None:

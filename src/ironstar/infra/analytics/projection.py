@@ -3,6 +3,8 @@
 Each batch and the new checkpoint commit in one DuckDB transaction, and the insert
 skips positions at or below the stored checkpoint: a crash mid-batch rolls both back,
 and the next run resumes from the last committed position, so nothing counts twice.
+A batch may arrive in several chunks (`begin`, `load` each, `commit`): the follower reads
+the next chunk from SQLite while DuckDB loads the current one.
 
 Every method blocks; the owner calls them from one worker thread (see `AnalyticsFollower`).
 """
@@ -18,6 +20,7 @@ import duckdb
 
 from ironstar.infra.analytics._encode import encode_batch
 from ironstar.infra.analytics._schema import (
+    ADVANCE,
     CHECKPOINT,
     LOAD,
     SCAN,
@@ -31,11 +34,23 @@ from ironstar.kernel import StoredEvent
 
 
 class AnalyticsProjection:
+    """`threads`: DuckDB's worker threads in steady state. One by default: a catch-up batch
+    is too small to gain from parallel workers (they cost more than they save: 10k events,
+    ~25 % less CPU single-threaded), the dashboard's queries already run side by side on
+    reader threads, and the web server shares the cores. A full rebuild from the SQLite file
+    uses every core (`apply_sqlite`). None: one per core throughout.
+    """
+
     name = "analytics"
 
-    def __init__(self, path: Path | str, *, spool_dir: Path | None = None) -> None:
-        self.conn = connect(path)
+    def __init__(
+        self, path: Path | str, *, spool_dir: Path | None = None, threads: int | None = 1
+    ) -> None:
+        self.conn = connect(path, threads=threads)
+        self.threads = threads
         self.position = checkpoint(self.conn, self.name)
+        if self.position == 0:  # the row each batch then UPDATEs (see `ADVANCE`)
+            self.conn.execute(CHECKPOINT, [self.name, 0])
         self._spool_dir = spool_dir
         self._scanner: bool | None = None  # sqlite_scanner loaded? (lazily, on first use)
 
@@ -60,12 +75,13 @@ class AnalyticsProjection:
         # ~30 % faster on two cores. Rows land roughly, not exactly, in position order;
         # no query depends on the physical order (they sort what they return).
         self.conn.execute("SET preserve_insertion_order = false")
+        self.conn.execute("RESET threads")  # one per core for the bulk scan
         try:
-            loaded = self._transaction(SCAN, [str(path), self.position, last], last)
+            return self._transaction(SCAN, [str(path), self.position, last], last)
         finally:
             self.conn.execute("RESET preserve_insertion_order")
-        self.position = last
-        return loaded
+            if self.threads is not None:
+                self.conn.execute(f"SET threads = {int(self.threads)}")
 
     def apply_batch(self, events: Sequence[StoredEvent]) -> int:
         """Load the events after `position` (in order); return how many were new."""
@@ -78,33 +94,51 @@ class AnalyticsProjection:
         """Load pre-encoded rows (see `source.py`); rows at or below `position` are skipped."""
         if lines.last <= self.position:
             return 0
-        spool = self._spool(lines.data)
+        self.begin()
         try:
-            loaded = self._load(spool, lines.last)
-        finally:
-            os.unlink(spool)
-        self.position = lines.last
+            loaded = self.load(lines)
+            self.commit(lines.last)
+        except BaseException:
+            self.rollback()
+            raise
         return loaded
 
-    def _load(self, spool: str, last: int) -> int:
-        return self._transaction(LOAD, [spool, self.position], last)
+    def begin(self) -> None:
+        """Open a batch: then `load` its chunks in order and `commit` (or `rollback`)."""
+        self.conn.begin()
+
+    def load(self, lines: Lines) -> int:
+        """Insert one chunk into the open batch; return how many rows were new."""
+        spool = self._spool(lines.data)
+        try:
+            row = self.conn.execute(LOAD, [spool, self.position]).fetchone()
+        finally:
+            os.unlink(spool)
+        return int(row[0]) if row else 0
+
+    def commit(self, last: int) -> None:
+        """Fold the batch's todos, move the checkpoint to `last`, commit all of it at once."""
+        self.conn.execute(TODOS_MERGE, {"after": self.position})
+        self._commit_checkpoint(last)
+        self.conn.commit()
+        self.position = last
+
+    def rollback(self) -> None:
+        self.conn.rollback()
 
     def _transaction(self, insert: str, params: list[object], last: int) -> int:
         """Rows, their todos and the checkpoint `last`, committed together."""
-        conn = self.conn
-        conn.begin()
+        self.begin()
         try:
-            row = conn.execute(insert, params).fetchone()
-            conn.execute(TODOS_MERGE, {"after": self.position})
-            self._commit_checkpoint(last)
-            conn.commit()
+            row = self.conn.execute(insert, params).fetchone()
+            self.commit(last)
         except BaseException:
-            conn.rollback()
+            self.rollback()
             raise
         return int(row[0]) if row else 0
 
     def _commit_checkpoint(self, position: int) -> None:
-        self.conn.execute(CHECKPOINT, [self.name, position])
+        self.conn.execute(ADVANCE, [position, self.name])
 
     def _spool(self, data: bytes) -> str:
         fd, path = tempfile.mkstemp(prefix="ironstar-", suffix=".ndjson", dir=self._spool_dir)
@@ -118,7 +152,7 @@ class AnalyticsProjection:
         conn.begin()
         conn.execute("DELETE FROM events")
         conn.execute("DELETE FROM todos")
-        conn.execute("DELETE FROM checkpoints WHERE name = ?", [self.name])
+        conn.execute(ADVANCE, [0, self.name])
         conn.commit()
         self.position = 0
 
