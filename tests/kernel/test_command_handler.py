@@ -59,6 +59,35 @@ async def test_commands_on_one_stream_take_turns_in_process_so_none_needs_a_retr
     assert await handler.load(counter, "hot") == (CounterState(total=64), 64)
 
 
+async def test_a_command_cancelled_while_waiting_its_turn_leaves_the_stream_to_the_others() -> None:
+    handler = CommandHandler(_SlowAppends(), max_attempts=1)
+    first, cancelled, last = (
+        asyncio.ensure_future(handler.handle(counter, "hot", Add(n))) for n in (1, 10, 100)
+    )
+    await asyncio.sleep(0)  # all three started; two wait their turn
+    cancelled.cancel()
+    await asyncio.wait_for(asyncio.gather(first, last), 5)  # a hang guard, not a timing
+    assert cancelled.cancelled()
+    assert await handler.load(counter, "hot") == (CounterState(total=101), 2)
+
+
+async def test_a_command_cancelled_just_as_its_turn_comes_passes_the_turn_on() -> None:
+    loop = asyncio.get_running_loop()
+    tasks: list[asyncio.Future[list[StoredEvent]]] = []
+
+    def committed(position: int) -> None:
+        if position == 1:  # runs before the first command hands its turn to the second
+            loop.call_soon(tasks[1].cancel)
+
+    handler = CommandHandler(_SlowAppends(), max_attempts=1, on_committed=committed)
+    tasks.extend(
+        asyncio.ensure_future(handler.handle(counter, "hot", Add(n))) for n in (1, 10, 100)
+    )
+    await asyncio.wait_for(asyncio.gather(tasks[0], tasks[2]), 5)  # a hang guard
+    assert tasks[1].cancelled()
+    assert await handler.load(counter, "hot") == (CounterState(total=101), 2)
+
+
 class _AlwaysConflicting(MemoryEventStore):
     async def append(
         self, aggregate_type: str, aggregate_id: str, expected_version: int, events: object

@@ -14,7 +14,7 @@ States must be immutable (frozen Structs) for this to be safe.
 from __future__ import annotations
 
 import asyncio
-import weakref
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -57,10 +57,8 @@ class CommandHandler:
         self.new_id = new_id
         self._codecs: dict[int, tuple[AnyDecider, EventCodec[Any]]] = {}
         self._cache = StateCache(cache_size)
-        # Locks live only while someone holds or waits on them.
-        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        # A stream is here while a command runs on it, with the commands waiting their turn.
+        self._turns: dict[tuple[str, str], deque[asyncio.Future[None]]] = {}
 
     def codec(self, decider: AnyDecider) -> EventCodec[Any]:
         """The decider's codec, built once (the pair keeps the decider alive for its id)."""
@@ -88,19 +86,39 @@ class CommandHandler:
     ) -> list[StoredEvent]:
         """Decide and append; `DomainError` passes through, conflicts are retried.
 
-        Commands for one stream run one at a time in this process (a lock per stream), so
+        Commands for one stream take turns in this process (first come, first served), so
         two busy tabs never race each other into retries; the expected-version check still
         guards against other processes.
         """
         key = (decider.aggregate_type, aggregate_id)
-        async with self._lock(key):
+        waiting = self._turns.get(key)
+        if waiting is None:
+            self._turns[key] = deque()  # the common case: no lock object, no await
+        else:
+            await self._wait_turn(key, waiting)
+        try:
             return await self._handle(decider, aggregate_id, command, metadata, key)
+        finally:
+            self._pass_turn(key)
 
-    def _lock(self, key: tuple[str, str]) -> asyncio.Lock:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        return lock
+    async def _wait_turn(self, key: tuple[str, str], waiting: deque[asyncio.Future[None]]) -> None:
+        turn = asyncio.get_running_loop().create_future()
+        waiting.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._pass_turn(key)  # given the turn just as we were cancelled
+            raise
+
+    def _pass_turn(self, key: tuple[str, str]) -> None:
+        waiting = self._turns[key]
+        while waiting:
+            turn = waiting.popleft()
+            if not turn.done():  # cancelled waiters are skipped
+                turn.set_result(None)
+                return
+        del self._turns[key]
 
     async def _handle[C](
         self,
@@ -144,7 +162,10 @@ class CommandHandler:
     ) -> None:
         new_state = fold(decider, state, events)
         self._cache.put((decider.aggregate_type, aggregate_id), new_state, stored[-1].sequence)
-        await self._maybe_snapshot(decider, aggregate_id, new_state, version, len(events))
+        every = self.snapshot_every
+        snapshots = self.snapshots
+        if snapshots is not None and (version + len(events)) // every != version // every:
+            await self._snapshot(snapshots, decider, aggregate_id, new_state, version + len(events))
         if self.on_committed is not None:
             self.on_committed(stored[-1].position)
 
@@ -171,18 +192,14 @@ class CommandHandler:
             return initial, 0  # a snapshot from other code is worse than none
         return msgspec.json.decode(snap.state, type=type(initial)), snap.sequence
 
-    async def _maybe_snapshot(
-        self,
+    @staticmethod
+    async def _snapshot(
+        snapshots: SnapshotStore,
         decider: AnyDecider,
         aggregate_id: str,
         new_state: Any,
-        version: int,
-        count: int,
+        new_version: int,
     ) -> None:
-        new_version = version + count
-        every = self.snapshot_every
-        if self.snapshots is None or new_version // every == version // every:
-            return
         snap = Snapshot(
             aggregate_type=decider.aggregate_type,
             aggregate_id=aggregate_id,
@@ -190,4 +207,4 @@ class CommandHandler:
             sequence=new_version,
             state=msgspec.json.encode(new_state),
         )
-        await self.snapshots.put(snap)
+        await snapshots.put(snap)
