@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
+import time
 from collections.abc import Iterator
 from html import unescape
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ironstar.infra.analytics.queries import COMPLETION_LABELS
 from tests.conftest import LiveServer
 
 DS = {"datastar-request": "true"}
@@ -117,3 +120,56 @@ def test_the_cache_stats_are_published_for_the_monitor(live: LiveServer) -> None
 @pytest.mark.parametrize("path", ["/analytics?range=7d", "/analytics?owner=%3Cb%3E"])
 def test_the_page_accepts_filters_in_the_query_string(client: httpx.Client, path: str) -> None:
     assert client.get(path).status_code == 200
+
+
+def table_rows(html: str, key: str) -> dict[str, list[str]]:
+    """The `#data-<key>` table as {row header: [cells]}, from page or patch HTML."""
+    start = html.index(f'id="data-{key}"')
+    body = html[start : html.index("</table>", start)]
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', body)
+    return {head: re.findall(r'<td class="num">(.*?)</td>', cells) for head, cells in rows}
+
+
+def page_with(client: httpx.Client, key: str, rows: dict[str, list[str]]) -> str:
+    """The dashboard page once its `key` table shows `rows` (the projection lags a bit)."""
+    for _ in range(200):
+        html = unescape(client.get("/analytics").text)
+        if table_rows(html, key) == rows:
+            return html
+        time.sleep(0.05)
+    raise AssertionError(f"the {key} table never showed {rows}")
+
+
+def test_each_chart_has_a_data_table_with_its_numbers(client: httpx.Client) -> None:
+    add(client, "one")
+    add(client, "two")
+    html = page_with(client, "mix", {"TodoAdded": ["2"]})
+    assert html.count('<details class="chart-data"><summary>Show data</summary>') == 4
+    assert html.count("<caption>") == 4
+    ((owner, cells),) = table_rows(html, "owners").items()
+    assert cells == ["2", "2", "0"]  # events, added, completed
+    assert sum(int(r[0]) for r in table_rows(html, "activity").values()) == 2
+    assert 'scope="col" class="num">TodoAdded</th>' in html  # one column per event type
+    completion = table_rows(html, "completion")
+    assert list(completion) == list(COMPLETION_LABELS)  # the chart's buckets, in order
+    assert {c for cells in completion.values() for c in cells} == {"0"}  # none completed yet
+    assert owner in html.split('id="data-owners"')[1]
+
+
+def table_patch(lines: Iterator[str], key: str) -> str:
+    """The next element patch of the `#data-<key>` table."""
+    for line in lines:
+        if line.startswith("data: elements ") and f'id="data-{key}"' in line:
+            return unescape(line.removeprefix("data: elements "))
+    raise AssertionError("stream ended before a table patch")
+
+
+def test_the_stream_keeps_the_tables_live(client: httpx.Client) -> None:
+    add(client, "one")
+    with client.stream("GET", "/api/analytics/stream", headers=DS) as response:
+        lines = response.iter_lines()
+        while table_rows(table_patch(lines, "mix"), "mix") != {"TodoAdded": ["1"]}:
+            pass
+        threading.Timer(0.1, add, (client, "two")).start()
+        while table_rows(table_patch(lines, "mix"), "mix") != {"TodoAdded": ["2"]}:
+            pass

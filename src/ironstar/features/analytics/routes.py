@@ -2,7 +2,8 @@
 
 The stream re-queries when the projection commits new events (debounced) and every
 `refresh_seconds` (a relative time range moves even when nothing happens), and sends
-the charts' data as signal patches and the KPI tiles as an element patch.
+the charts' data as signal patches, the KPI tiles and the charts' data tables as element
+patches (all from the same answers).
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ironstar.features.analytics import charts
-from ironstar.features.analytics.views import ChartData, analytics_app, summary_region
+from ironstar.features.analytics.views import (
+    Answers,
+    ChartData,
+    analytics_app,
+    data_tables,
+    summary_region,
+)
 from ironstar.infra.analytics import AnalyticsFollower, AnalyticsService, Filters
 from ironstar.infra.analytics.queries import RANGES, Summary
 from ironstar.services import Services
@@ -35,6 +42,7 @@ class Board(msgspec.Struct, frozen=True):
     summary: Summary
     median: float | None
     data: ChartData
+    answers: Answers
 
 
 class AnalyticsRoutes:
@@ -66,7 +74,11 @@ class AnalyticsRoutes:
             page_title="Analytics",
             current_path=PAGE_PATH,
             content=analytics_app(
-                filters=filters, summary=board.summary, median=board.median, data=board.data
+                filters=filters,
+                summary=board.summary,
+                median=board.median,
+                data=board.data,
+                answers=board.answers,
             ),
             entries=["src/analytics.ts"],
         )
@@ -91,7 +103,8 @@ class AnalyticsRoutes:
             mix=charts.to_json(charts.mix_option(mix, selected=f.event_type)),
             owners=charts.to_json(charts.owners_option(owners, selected=f.owner)),
         )
-        return Board(summary, completion.median_seconds, data)
+        answers = Answers(activity, completion, mix, owners)
+        return Board(summary, completion.median_seconds, data, answers)
 
     async def _updates(self, filters: Filters) -> AsyncIterator[str]:
         async with self.follower.applied.subscribe() as subscription:
@@ -105,6 +118,8 @@ class AnalyticsRoutes:
                     yield SSE.patch_elements(
                         summary_region(summary=board.summary, median=board.median)
                     )
+                    for table in data_tables(board.answers):
+                        yield SSE.patch_elements(table)
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.refresh_seconds):
                         await subscription.wait(position)

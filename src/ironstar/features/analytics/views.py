@@ -1,22 +1,58 @@
-"""Dashboard markup: controls, KPI tiles and four chart cards.
+"""Dashboard markup: controls, KPI tiles and four chart cards, each with its data table.
 
 Chart data travels as local signals (`$_charts.*`, JSON strings never sent back to the
 server) and reaches each chart through `data-attr`. The chart elements carry
 `data-ignore-morph`, so a morph never touches a drawn chart; the stream moves the data
 by patching signals, and the components update their views in place.
+
+Each chart's numbers are also a table under it (`<details>` "Show data", closed by
+default), rendered here from the same query rows: what assistive technology reads, and
+what anyone can copy. The stream patches the tables' contents (`#data-*`), never the
+`<details>`, so a table the reader opened stays open.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import htpy
 import msgspec
-from htpy import Element, button, dd, div, dl, dt, h2, label, option, p, section, select, span
+from htpy import (
+    Element,
+    button,
+    caption,
+    dd,
+    details,
+    div,
+    dl,
+    dt,
+    h2,
+    label,
+    option,
+    p,
+    section,
+    select,
+    span,
+    summary,
+    table,
+    tbody,
+    td,
+    th,
+    thead,
+    tr,
+)
 
 from ironstar.features.analytics import charts
-from ironstar.infra.analytics.queries import RANGES, Filters, Summary
+from ironstar.infra.analytics.queries import (
+    RANGES,
+    Activity,
+    Completion,
+    Filters,
+    MixRow,
+    OwnerRow,
+    Summary,
+)
 
 STREAM_URL = "/api/analytics/stream"
 # `data-effect` re-runs when a filter signal changes; the new request from the same
@@ -44,8 +80,22 @@ class ChartData(msgspec.Struct, frozen=True):
     owners: str
 
 
+class Answers(msgspec.Struct, frozen=True):
+    """The query rows behind the charts: their tables are rendered from these."""
+
+    activity: Activity
+    completion: Completion
+    mix: list[MixRow]
+    owners: list[OwnerRow]
+
+
 def analytics_app(
-    *, filters: Filters, summary: Summary, median: float | None, data: ChartData
+    *,
+    filters: Filters,
+    summary: Summary,
+    median: float | None,
+    data: ChartData,
+    answers: Answers,
 ) -> Element:
     signals = {
         "range": filters.range,
@@ -67,6 +117,7 @@ def analytics_app(
                     spec=charts.activity_spec(),
                     data=data.activity,
                 ),
+                table=activity_table(answers.activity),
                 wide=True,
             ),
             chart_card(
@@ -75,6 +126,7 @@ def analytics_app(
                 chart=echarts_chart(
                     key="mix", label="Event mix", option=data.mix, on_select=PICK_EVENT_TYPE
                 ),
+                table=mix_table(answers.mix),
             ),
             chart_card(
                 title="Busiest owners",
@@ -82,6 +134,7 @@ def analytics_app(
                 chart=echarts_chart(
                     key="owners", label="Busiest owners", option=data.owners, on_select=PICK_OWNER
                 ),
+                table=owners_table(answers.owners),
             ),
             chart_card(
                 title="Completion time",
@@ -92,6 +145,7 @@ def analytics_app(
                     spec=charts.completion_spec(),
                     data=data.completion,
                 ),
+                table=completion_table(answers.completion),
                 wide=True,
             ),
         ],
@@ -132,10 +186,113 @@ def summary_region(*, summary: Summary, median: float | None) -> Element:
     ]
 
 
-def chart_card(*, title: str, meta: str, chart: Element, wide: bool = False) -> Element:
+def chart_card(
+    *, title: str, meta: str, chart: Element, table: Element, wide: bool = False
+) -> Element:
     return section(".chart-card.wide" if wide else ".chart-card", aria_label=title)[
-        h2[title], p(".chart-meta")[meta], chart
+        h2[title],
+        p(".chart-meta")[meta],
+        chart,
+        details(".chart-data")[summary["Show data"], table],
     ]
+
+
+def data_tables(answers: Answers) -> list[Element]:
+    """The four tables' containers, for the stream to patch (morph by id)."""
+    return [
+        activity_table(answers.activity),
+        mix_table(answers.mix),
+        owners_table(answers.owners),
+        completion_table(answers.completion),
+    ]
+
+
+def activity_table(activity: Activity) -> Element:
+    """One row per time bucket, one column per event type (the chart's lines)."""
+    types = sorted({r.event_type for r in activity.rows})
+    counts: dict[str, dict[str, int]] = {}
+    for r in activity.rows:
+        counts.setdefault(r.bucket, {})[r.event_type] = r.count
+    rows: list[list[str | int]] = [
+        [_bucket(bucket, activity.bucket_seconds), *(by.get(t, 0) for t in types)]
+        for bucket, by in counts.items()
+    ]
+    return data_table(
+        key="activity",
+        title=f"Events per {_span(activity.bucket_seconds)}, by type",
+        head=["Time (UTC)", *types],
+        rows=rows,
+    )
+
+
+def mix_table(rows: Sequence[MixRow]) -> Element:
+    return data_table(
+        key="mix",
+        title="Events per type",
+        head=["Event type", "Events"],
+        rows=([r.event_type, r.count] for r in rows),
+    )
+
+
+def owners_table(rows: Sequence[OwnerRow]) -> Element:
+    return data_table(
+        key="owners",
+        title="Busiest owners",
+        head=["Owner", "Events", "Added", "Completed"],
+        rows=([r.owner, r.events, r.added, r.completed] for r in rows),
+    )
+
+
+def completion_table(completion: Completion) -> Element:
+    median = completion.median_seconds
+    title = "Todos by time from added to first completed" + (
+        "" if median is None else f" (median {duration(median)})"
+    )
+    return data_table(
+        key="completion",
+        title=title,
+        head=["Time to complete", "Todos"],
+        rows=([b.label, b.count] for b in completion.buckets),
+    )
+
+
+def data_table(
+    *, key: str, title: str, head: Sequence[str], rows: Iterable[Sequence[str | int]]
+) -> Element:
+    """A captioned table; the first column heads each row, numbers align right."""
+    body = [
+        tr[
+            (
+                th(scope="row")[cell]
+                if i == 0
+                else td(".num")[f"{cell:,}" if isinstance(cell, int) else cell]
+                for i, cell in enumerate(row)
+            )
+        ]
+        for row in rows
+    ]
+    empty = tr[td(colspan=str(len(head)))["No data in this range"]]
+    return div(f"#data-{key}.table-wrap")[
+        table[
+            caption[title],
+            thead[tr[(th(scope="col", class_="num" if i else "")[h] for i, h in enumerate(head))]],
+            tbody[body or empty],
+        ]
+    ]
+
+
+def _bucket(bucket: str, seconds: int) -> str:
+    """`2026-11-27T08:15:00Z` → `2026-11-27 08:15` (seconds only for sub-minute buckets)."""
+    text = bucket.removesuffix("Z").replace("T", " ")
+    return text if seconds < 60 else text[:16]
+
+
+def _span(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            n = seconds // size
+            return unit if n == 1 else f"{n} {unit}s"
+    return "second" if seconds == 1 else f"{seconds} seconds"
 
 
 # The first value is rendered as the attribute too, so the first frame needs no signal.
