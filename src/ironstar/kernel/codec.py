@@ -29,8 +29,8 @@ class EventCodec[E]:
 
     Current versions decode straight from JSON bytes into the Struct (msgspec's
     fastest path). An old version's upcaster chain is compiled into one decoder the
-    first time it is seen: typed if every step is declarative (`Upcaster.fields`),
-    else through JSON objects.
+    first time it is seen: typed if every step is declared (`Upcaster.fields`) or
+    written on Structs (`Upcaster.typed_step`), else through JSON objects.
     """
 
     def __init__(self, event_types: Any, upcasters: Upcasters | None = None) -> None:
@@ -123,7 +123,7 @@ class EventCodec[E]:
             decoder: Decode = _retired
         else:
             target = self._classes[chain.target[0]]
-            current = self._direct[chain.target]
+            current = self._direct.get(chain.target) or msgspec.json.Decoder(target).decode
             typed = _typed(chain.changes, target, current) if chain.changes else None
             if chain.typed:
                 typed = _on_structs(chain.typed, target)
@@ -203,39 +203,46 @@ def _typed(
     payload already decodes right (fields added with the Struct's defaults), else a
     look-alike Struct that reads the stored keys and defaults, copied into the target.
     `None` where the JSON-object path must decide (then it is used instead)."""
-    if target.__struct_config__.forbid_unknown_fields:
-        return None
     sources = _sources(changes)
-    if sources is None:
+    if sources is None or target.__struct_config__.forbid_unknown_fields:
         return None
-    fields = msgspec.structs.fields(target)
-    spec: list[tuple[str, Any] | tuple[str, Any, Any]] = []
-    rename: dict[str, str] = {}
-    same = True
-    for f in fields:
-        key, default = sources[0].get(f.encode_name, (f.encode_name, _MISSING))
-        if f.encode_name in sources[1] and f.encode_name not in sources[0]:
-            return None  # the stored key was removed: only the JSON-object path knows
-        if key is None or not (default is _MISSING or isinstance(default, _SCALARS)):
-            return None
-        if default is _MISSING:
-            default = f.default
-        elif not _fits(default, f.type):
-            return None  # the JSON-object path reports it (as a corrupt event)
-        elif f.default_factory is not msgspec.NODEFAULT or type(f.default) is not type(default):
-            same = False
-        same = same and key == f.encode_name and default == f.default
-        rename[f.name] = key
-        factory = f.default_factory
-        if default is not msgspec.NODEFAULT:
-            spec.append((f.name, f.type, default))
-        elif factory is not msgspec.NODEFAULT:
-            spec.append((f.name, f.type, msgspec.field(default_factory=factory)))
-        else:
-            spec.append((f.name, f.type))
-    if same:
+    specs = [_field_spec(f, *sources) for f in msgspec.structs.fields(target)]
+    if any(spec is None for spec in specs):
+        return None
+    fields = [spec for spec in specs if spec is not None]
+    if all(same for _, _, same in fields):
         return current
-    return _look_alike(target, spec, rename)
+    try:
+        return _look_alike(target, [f for f, _, _ in fields], {f[0]: k for f, k, _ in fields})
+    except (TypeError, ValueError):  # a shape msgspec refuses: the JSON-object path decides
+        return None
+
+
+type FieldSpec = tuple[tuple[str, Any] | tuple[str, Any, Any], str, bool]
+
+
+def _field_spec(
+    f: msgspec.structs.FieldInfo, tracked: dict[str, Source], hidden: set[str]
+) -> FieldSpec | None:
+    """(defstruct field, stored key, same as the target's own field?) or `None`."""
+    if f.encode_name in hidden and f.encode_name not in tracked:
+        return None  # the stored key was removed: only the JSON-object path knows
+    key, default = tracked.get(f.encode_name, (f.encode_name, _MISSING))
+    if key is None or not (default is _MISSING or isinstance(default, _SCALARS)):
+        return None
+    same = key == f.encode_name
+    if default is _MISSING:
+        default = f.default
+    elif not _fits(default, f.type):
+        return None  # the JSON-object path reports it (as a corrupt event)
+    else:
+        same = same and f.default_factory is msgspec.NODEFAULT
+        same = same and type(f.default) is type(default) and f.default == default
+    if default is not msgspec.NODEFAULT:
+        return (f.name, f.type, default), key, same
+    if f.default_factory is not msgspec.NODEFAULT:
+        return (f.name, f.type, msgspec.field(default_factory=f.default_factory)), key, same
+    return (f.name, f.type), key, same
 
 
 def _fits(value: Any, type_: Any) -> bool:
