@@ -7,7 +7,11 @@ import gc
 import zlib
 from collections.abc import AsyncIterator, Callable
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ironstar.web.streams import (
     HEARTBEAT,
@@ -15,7 +19,7 @@ from ironstar.web.streams import (
     SharedView,
     Sink,
     StreamHub,
-    StreamMiddleware,
+    StreamingStarlette,
 )
 from ironstar.web.topics import Topics
 
@@ -28,6 +32,8 @@ class Client:
             "type": "http",
             "method": "GET",
             "path": "/stream",
+            "root_path": "",
+            "query_string": b"",
             "headers": [(b"accept-encoding", encoding.encode())],
         }
         self.messages: list[Message] = []
@@ -85,8 +91,11 @@ async def until(condition: Callable[[], object]) -> None:
     await asyncio.wait_for(poll(), 2)
 
 
-def open_stream(app: EventStream | StreamMiddleware, client: Client) -> asyncio.Task[None]:
-    return asyncio.create_task(app(client.scope, client.receive, client.send))
+def open_stream(app: ASGIApp, client: Client) -> asyncio.Task[None]:
+    async def serve() -> None:
+        await app(client.scope, client.receive, client.send)
+
+    return asyncio.create_task(serve())
 
 
 async def test_a_change_reaches_every_stream_of_a_shared_view() -> None:
@@ -188,40 +197,53 @@ async def test_a_client_that_cannot_be_written_to_ends_its_stream() -> None:
     await tasks[1]
 
 
-async def test_behind_the_middleware_the_stack_returns_before_the_stream_runs() -> None:
-    hub, topics, client = StreamHub(), Topics(), Client()
-    seen: list[str] = []
-    stream = EventStream(SharedView(topics, "k", Views()), hub)
+def streaming_app(stream: EventStream, seen: list[str]) -> StreamingStarlette:
+    """An app whose one route answers `stream`, behind a middleware that adds a header."""
 
-    async def decorating(scope: Scope, receive: Receive, send: Send) -> None:
-        async def add_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"].append((b"x-seen", b"1"))
-            else:
-                seen.append("inner send used for the body")
-            await send(message)
+    class Decorating:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
 
-        await stream(scope, receive, add_header)
-        seen.append("stack returned")
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            async def add_header(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"].append((b"x-seen", b"1"))
+                else:
+                    seen.append("the stack's send used for the body")
+                await send(message)
 
-    task = open_stream(StreamMiddleware(decorating), client)
+            await self.app(scope, receive, add_header)
+            seen.append("stack returned")
+
+    async def endpoint(request: Request) -> Response:
+        return stream
+
+    return StreamingStarlette(
+        routes=[Route("/stream", endpoint)], middleware=[Middleware(Decorating)]
+    )
+
+
+async def test_the_stack_returns_before_the_stream_runs_and_its_headers_stay() -> None:
+    hub, topics, client, seen = StreamHub(), Topics(), Client(), list[str]()
+    app = streaming_app(EventStream(SharedView(topics, "k", Views()), hub), seen)
+    task = open_stream(app, client)
     await until(lambda: client.bodies)
     assert seen == ["stack returned"]
     assert (b"x-seen", b"1") in client.messages[0]["headers"]
     client.leave()
     await task
     assert client.ended
+    assert seen == ["stack returned"]
 
 
 async def test_a_closed_stream_leaves_no_garbage_cycle_behind() -> None:
     """Thousands of streams come and go: each must be freed by reference counting alone."""
     hub, topics, client = StreamHub(), Topics(), Client()
+    app = streaming_app(EventStream(SharedView(topics, "k", Views()), hub), [])
     gc.collect()
     gc.disable()
     try:
-        task = open_stream(
-            StreamMiddleware(EventStream(SharedView(topics, "k", Views()), hub)), client
-        )
+        task = open_stream(app, client)
         await until(lambda: client.bodies)
         client.leave()
         await task

@@ -9,8 +9,8 @@ never delays the others and never queues. Per-connection streams (the event log 
 keep an async iterator, pumped by one task that waits for each write.
 
 The request's own task only waits for the disconnect; one hub task sends heartbeats to
-idle streams and ends them all on shutdown. With `StreamMiddleware` outermost, a stream
-leaves the middleware stack once its headers are out (middleware saw and decorated
+idle streams and ends them all on shutdown. Under `StreamingStarlette` a stream leaves
+the middleware stack once its headers are out (middleware saw and decorated
 `http.response.start`), which frees the stack's frames and shortens every later write.
 """
 
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import structlog
 from starlette.applications import Starlette
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from ironstar.web.compression import StreamCompressor, negotiate
 
@@ -62,7 +62,7 @@ class Sink:
     task: asyncio.Task[object]  # the request's task, which holds the stream open
 
     def __init__(self, events: Events, hub: StreamHub, compressor: StreamCompressor | None) -> None:
-        self._events = events
+        self._events: Events | None = events
         self._hub = hub
         self._compressor = compressor  # None: identity, every sink sends the shared bytes
         self._pending: bytes | None = None
@@ -77,14 +77,16 @@ class Sink:
         task = asyncio.current_task()
         assert task is not None
         self.task, self._loop, self._send = task, task.get_loop(), send
-        events, hub = self._events, self._hub
+        hub, topics, topic = self._hub, None, None
         pump: asyncio.Task[None] | None = None
         hub._register(self)
         try:
-            if isinstance(events, SharedView):
-                events.topics.join(events.key, events.producer, self)
-            else:
-                pump = asyncio.create_task(_pump(events, self))
+            if isinstance(self._events, SharedView):
+                topics = self._events.topics
+                topic = topics.join(self._events.key, self._events.producer, self)
+                self._events = None  # the request's description of the view: free it
+            elif self._events is not None:
+                pump = asyncio.create_task(_pump(self._events, self))
             while (await receive())["type"] != "http.disconnect":
                 pass
         except asyncio.CancelledError:
@@ -93,8 +95,8 @@ class Sink:
             task.uncancel()
         finally:
             hub._unregister(self)
-            if isinstance(events, SharedView):
-                events.topics.leave(events.key, self)
+            if topics is not None and topic is not None:
+                topics.leave(topic.key, self)
             if pump is not None:
                 pump.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -266,45 +268,28 @@ async def _pump(events: Callable[[], AsyncIterator[str | bytes]], sink: Sink) ->
     sink.stop()
 
 
-async def hold_streams(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-    """Call `app`, then hold the event streams it started, with the server's own `send`.
-
-    Everything inside `app` sees a stream's `http.response.start` as usual (security
-    headers, the session cookie); once the whole stack has returned (freeing its frames),
-    the body goes straight to `send`. So a middleware inside that must see or change body
-    chunks does not work on streams.
-    """
-    if scope["type"] != "http":
-        await app(scope, receive, send)
-        return
-    held: list[Sink] = []
-    scope[DETACH] = held  # a list, so a middleware that copies the scope still shares it
-    try:
-        await app(scope, receive, send)
-    finally:
-        # The scope outlives the stream; a sink left in it would hold the connection's
-        # `send`, which holds the scope: cyclic garbage per closed stream.
-        del scope[DETACH]
-    for sink in held:
-        await sink.hold(receive, send)
-
-
-class StreamMiddleware:
-    """Outermost ASGI middleware for any app: see `hold_streams`."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await hold_streams(self.app, scope, receive, send)
-
-
 class StreamingStarlette(Starlette):
-    """Starlette holding its streams outside its whole stack, error middleware included.
+    """Starlette that holds its event streams outside its whole stack.
 
-    Stream writes then skip every wrapper of `send`, and an idle stream keeps no frames
-    of the stack alive (see `hold_streams`).
+    Everything inside (error handling, security headers, the session cookie) sees a
+    stream's `http.response.start` as usual; once the stack has returned, freeing its
+    frames, the stream's body goes straight to the server's `send`. So a middleware that
+    must see or change body chunks does not work on streams.
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await hold_streams(super().__call__, scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        held: list[Sink] = []
+        scope[DETACH] = held  # a list, so a middleware that copies the scope still shares it
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # The scope outlives the stream; a sink left in it would hold the connection's
+            # `send`, which holds the scope: cyclic garbage per closed stream.
+            del scope[DETACH]
+        if held:  # a held stream needs nothing of its request (the session...) any more
+            scope.pop("state", None)
+        for sink in held:
+            await sink.hold(receive, send)

@@ -61,7 +61,6 @@ class Topic:
         except Exception:
             log.exception("topic producer failed", topic=self.key)
 
-
     def _deliver(self, latest: bytes) -> None:
         # Its own frame, so no subscriber lingers in `_run`'s locals after it left. A
         # copy, as a write that fails may end its stream, which leaves this topic.
