@@ -133,3 +133,36 @@ def test_drawn_charts_pass_axe_and_are_named_images(
         assert echarts == ["Event mix", "Busiest owners"]  # ECharts' aria, with our label
     finally:
         context.close()
+
+
+def test_the_data_tables_show_the_numbers_stay_open_and_pass_axe(
+    app_server: LiveServer, browser: Browser
+) -> None:
+    """Each chart's "Show data" table: the chart's numbers, live, open across updates."""
+    context = browser.new_context(bypass_csp=True)  # axe is injected as an inline script
+    try:
+        page = context.new_page()
+        add_todos(page, app_server.url, "one", "two")
+        page.goto(app_server.url + "/analytics")
+        page.wait_for_function(DRAWN, timeout=20_000)
+        tables = page.locator("details.chart-data")
+        expect(tables).to_have_count(4)
+        expect(page.locator("#data-mix table")).not_to_be_visible()  # collapsed by default
+        for summary in page.locator("details.chart-data > summary").all():
+            summary.click()
+        mix = page.locator("#data-mix tbody tr")
+        expect(mix).to_have_text(["TodoAdded2"], timeout=10_000)
+        expect(page.locator("#data-owners tbody td")).to_have_text(["2", "2", "0"])
+
+        other = context.new_page()  # a command from another tab: the open table follows
+        add_todos(other, app_server.url, "three")
+        other.close()
+        expect(mix).to_have_text(["TodoAdded3"], timeout=10_000)
+        assert page.evaluate(
+            "() => [...document.querySelectorAll('details.chart-data')].every(d => d.open)"
+        )
+        page.add_script_tag(path=str(AXE))
+        results: dict[str, Any] = page.evaluate("axe.run({include: [['.dashboard']]})")
+        assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in results["violations"]] == []
+    finally:
+        context.close()
