@@ -2,13 +2,18 @@
 
     .venv/bin/python bench/sse.py --json [--quick]
 
-Each server runs in its own process (`ironstar serve`, and `bench/_sse_ref.py` under
-uvicorn; both uvloop + httptools); this process is the load generator (raw asyncio
-protocols on uvloop, see `_sse_client.py`). Workloads:
+Each server runs in its own process: `ironstar serve`; `bench/_sse_ref.py`, a naive
+Starlette + datastar-py app; Stario 5.1.1 (`bench/_sse_stario.py`, in its own venv); and
+`_sse_ref.py --floor`, a bare ASGI app that only holds streams and writes each change
+straight to them (uvicorn's own floor). uvicorn runs on uvloop + httptools. This process
+is the load generator (raw asyncio protocols on uvloop, see `_sse_client.py`).
+`--servers` and `--workloads` pick a subset; `BENCH_SRC` / `BENCH_BASE_SRC` run
+`ironstar` / `ironstar_base` from another copy of `src/` for A/B runs. Workloads:
 
 1. latency: 100 subscribers on one session's `/api/todos`, adds posted at 200/s for
    5 s (after every 10 adds a toggle-all + clear-completed keeps the list short);
-   time from writing the POST to each subscriber reading the patch with its text.
+   time from writing the POST to each subscriber reading the patch with its text;
+   `post_*_ms` is the POST's own round trip (the command path, commit included).
 2. fan_out: 5,000 subscribers on one session; time from one POST to the last of them
    reading the patch. Median of several commands.
 3. memory: server RSS per idle stream (2,000 streams), and RSS after each of 6 cycles
@@ -123,13 +128,17 @@ async def latency(port: int, seconds: float, rate: int, subscribers: int) -> dic
             body = json.dumps({"input": marker.decode()}).encode()
             client.send("POST", "/api/todos", cookie, body)
             tracker.send(marker)
+            sent = time.perf_counter()
             status, _, _ = await client.response()
+            answered.append(time.perf_counter() - sent)
             assert status == 200, status
             if seq % 10 == 9:
                 await client.call("POST", "/api/todos/toggle-all", cookie, b'{"completed":true}')
                 await client.call("POST", "/api/todos/clear-completed", cookie, b"{}")
         finally:
             pool.put_nowait(client)
+
+    answered: list[float] = []  # POST round trips: the command path alone (commit included)
 
     # A tick that finds the connection still busy is skipped, not queued: the run lasts
     # `seconds` whatever the server manages, and `adds_per_s` says what it managed.
@@ -160,6 +169,8 @@ async def latency(port: int, seconds: float, rate: int, subscribers: int) -> dic
         "max_ms": max(lat) * 1e3,
         "adds_per_s": total / sent_for,
         "missed": missing,
+        "post_p50_ms": pct(answered, 0.5) * 1e3,
+        "post_p99_ms": pct(answered, 0.99) * 1e3,
     }
 
 

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from ironstar.features.monitor.sampler import Sampler
 from ironstar.features.monitor.views import monitor_app
 from ironstar.services import Services
-from ironstar.web.streams import EventStream
+from ironstar.web.streams import EventStream, SharedView
 
 
 class MonitorRoutes:
@@ -34,7 +34,9 @@ class MonitorRoutes:
         return HTMLResponse(str(page))
 
     async def stream(self, request: Request) -> Response:
-        return EventStream(self._patches, self.services.streams)
+        # Every viewer shows the same sample: one shared view, pushed to all of them.
+        view = SharedView(self.services.topics, "monitor", self._patches)
+        return EventStream(view, self.services.streams)
 
     async def _patches(self) -> AsyncIterator[str]:
         """The latest patch now, then each new one; a slow client skips to the newest."""
