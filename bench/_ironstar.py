@@ -203,10 +203,18 @@ class AddedV2(msgspec.Struct, frozen=True, tag="Added"):
     note: str = ""
 
 
-def upcasters(declarative: bool = True) -> Upcasters:
-    """v1 -> v2 adds `note`: declared (`Upcaster.fields`, compiled typed) or a function."""
-    if declarative:
+class AddedV1(msgspec.Struct, frozen=True, tag="Added"):
+    amount: int
+
+
+def upcasters(kind: str = "fields") -> Upcasters:
+    """v1 -> v2 adds `note`, written three ways: declared (`Upcaster.fields`), on Structs
+    (`Upcaster.typed_step`) or as a function on JSON objects."""
+    if kind == "fields":
         return Upcasters([AddedV2], [Upcaster.fields("Added", 1, defaults={"note": ""})])
+    if kind == "typed":
+        step = Upcaster.typed_step("Added", 1, AddedV1, lambda old: AddedV2(old.amount, ""))
+        return Upcasters([AddedV2], [step])
 
     def v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
         data["note"] = ""
@@ -215,6 +223,6 @@ def upcasters(declarative: bool = True) -> Upcasters:
     return Upcasters([AddedV2], [Upcaster("Added", 1, v1_to_v2)])
 
 
-def read_upcast(path: Path, declarative: bool = True) -> tuple[int, float]:
+def read_upcast(path: Path, kind: str = "fields") -> tuple[int, float]:
     """The decoded row catch-up of version-1 events into `AddedV2`."""
-    return read_rows(path, True, EventCodec(AddedV2, upcasters(declarative)))
+    return read_rows(path, True, EventCodec(AddedV2, upcasters(kind)))
