@@ -19,13 +19,8 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ironstar.features.analytics import charts
-from ironstar.features.analytics.views import (
-    Answers,
-    ChartData,
-    analytics_app,
-    data_tables,
-    summary_region,
-)
+from ironstar.features.analytics.tables import Answers, data_tables
+from ironstar.features.analytics.views import ChartData, analytics_app, summary_region
 from ironstar.infra.analytics import AnalyticsFollower, AnalyticsService, Filters
 from ironstar.infra.analytics.queries import RANGES, Summary
 from ironstar.services import Services
