@@ -69,3 +69,20 @@ async def test_a_write_lock_held_elsewhere_never_blocks_the_event_loop(tmp_path:
         stored = await append
     assert [e.sequence for e in stored] == [1]
     await store.close()
+
+
+async def test_appends_of_any_length_are_stored_whole_and_in_order(tmp_path: Path) -> None:
+    """Short and long appends take different INSERT paths (multi-row chunks of powers
+    of two, then the rest); a batch mixes both."""
+    store = await SqliteEventStore.open(tmp_path / "e.db")
+    lengths = [1, 7, 8, 9, 100, 131, 300]
+    results = await asyncio.gather(
+        *(store.append("counter", f"s{n}", 0, [new(i) for i in range(n)]) for n in lengths)
+    )
+    for n, stored in zip(lengths, results, strict=True):
+        assert await store.read_stream("counter", f"s{n}") == stored
+        assert [e.sequence for e in stored] == list(range(1, n + 1))
+        assert [e.payload for e in stored] == [new(i).payload for i in range(n)]
+    everything = await store.read_all(limit=10_000)
+    assert [e.position for e in everything] == list(range(1, sum(lengths) + 1))
+    await store.close()
