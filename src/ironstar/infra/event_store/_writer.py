@@ -360,7 +360,9 @@ def _insert(conn: sqlite3.Connection, rows: list[list[Row]]) -> None:
     row for a run of one stream, but dearer than `executemany` for rows spread over many
     streams (measured)."""
     short = [row for req_rows in rows if len(req_rows) < _LONG for row in req_rows]
-    if short:
+    if len(short) == 1:
+        conn.execute(INSERT, short[0])  # a lone command: no executemany set-up
+    elif short:
         conn.executemany(INSERT, short)
     for req_rows in rows:
         start, left = 0, len(req_rows)
