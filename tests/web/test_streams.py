@@ -7,6 +7,7 @@ import gc
 import zlib
 from collections.abc import AsyncIterator, Callable
 
+import pytest
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -91,7 +92,11 @@ async def until(condition: Callable[[], object]) -> None:
     await asyncio.wait_for(poll(), 2)
 
 
-def open_stream(app: ASGIApp, client: Client) -> asyncio.Task[None]:
+def open_stream(app: ASGIApp | EventStream, client: Client) -> asyncio.Task[None]:
+    """Serve `app` (or an app whose one route answers this stream) to `client`."""
+    if isinstance(app, EventStream):
+        app = streaming_app(app, [])
+
     async def serve() -> None:
         await app(client.scope, client.receive, client.send)
 
@@ -221,6 +226,12 @@ def streaming_app(stream: EventStream, seen: list[str]) -> StreamingStarlette:
     return StreamingStarlette(
         routes=[Route("/stream", endpoint)], middleware=[Middleware(Decorating)]
     )
+
+
+async def test_a_stream_outside_a_streaming_starlette_is_refused() -> None:
+    stream, client = EventStream(SharedView(Topics(), "k", Views()), StreamHub()), Client()
+    with pytest.raises(RuntimeError, match="StreamingStarlette"):
+        await stream(client.scope, client.receive, client.send)
 
 
 async def test_the_stack_returns_before_the_stream_runs_and_its_headers_stay() -> None:

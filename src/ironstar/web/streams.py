@@ -30,7 +30,7 @@ from starlette.types import Receive, Scope, Send
 from ironstar.web.compression import StreamCompressor, negotiate
 
 if TYPE_CHECKING:
-    from ironstar.web.topics import Producer, Topics
+    from ironstar.web.topics import Producer, Topic, Topics
 
 log = structlog.get_logger(__name__)
 HEARTBEAT = b": keep-alive\n\n"
@@ -50,6 +50,7 @@ class Sink:
         "_loop",
         "_pending",
         "_send",
+        "_source",
         "_task",
         "busy",
         "closed",
@@ -63,6 +64,7 @@ class Sink:
 
     def __init__(self, events: Events, hub: StreamHub, compressor: StreamCompressor | None) -> None:
         self._events: Events | None = events
+        self._source: Topic | asyncio.Task[None] | None = None  # where its events come from
         self._hub = hub
         self._compressor = compressor  # None: identity, every sink sends the shared bytes
         self._pending: bytes | None = None
@@ -72,36 +74,26 @@ class Sink:
         self.stopping = False  # we, not the server, asked the stream to end
         self.wrote = False  # since the last heartbeat tick
 
-    async def hold(self, receive: Receive, send: Send) -> None:
-        """Run the stream until the client leaves, its events end, or the server stops it."""
+    def start(self, send: Send) -> None:
+        """Open the stream on the request's task: join its view or start its pump."""
         task = asyncio.current_task()
         assert task is not None
         self.task, self._loop, self._send = task, task.get_loop(), send
-        hub, topics, topic = self._hub, None, None
-        pump: asyncio.Task[None] | None = None
-        hub._register(self)
-        try:
-            if isinstance(self._events, SharedView):
-                topics = self._events.topics
-                topic = topics.join(self._events.key, self._events.producer, self)
-                self._events = None  # the request's description of the view: free it
-            elif self._events is not None:
-                pump = asyncio.create_task(_pump(self._events, self))
-            while (await receive())["type"] != "http.disconnect":
-                pass
-        except asyncio.CancelledError:
-            if not self.stopping:
-                raise  # the server cancelled us: let it
-            task.uncancel()
-        finally:
-            hub._unregister(self)
-            if topics is not None and topic is not None:
-                topics.leave(topic.key, self)
-            if pump is not None:
-                pump.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pump
-        await self._finish()
+        self._hub._register(self)
+        events, self._events = self._events, None  # the request's description: free it
+        if isinstance(events, SharedView):
+            self._source = events.topics.join(events.key, events.producer, self)
+        elif events is not None:
+            self._source = asyncio.create_task(_pump(events, self))
+
+    def leave(self) -> None:
+        """The client left or the stream was stopped: no more events for it."""
+        self._hub._unregister(self)
+        source, self._source = self._source, None
+        if isinstance(source, asyncio.Task):
+            source.cancel()
+        elif source is not None:
+            source.leave(self)
 
     def write(self, chunk: bytes) -> None:
         """Send `chunk` now; if a write is still in flight, after it, replacing any waiting."""
@@ -146,7 +138,7 @@ class Sink:
             self.stopping = True
             self.task.cancel()
 
-    async def _finish(self) -> None:
+    async def finish(self) -> None:
         """Close the compressed stream (decoders want it whole) and end the response."""
         self.closed = True
         if self._task is not None:
@@ -248,12 +240,10 @@ class EventStream(Response):
             }
         )
         codec = None if compressor.encoding == "identity" else compressor
-        sink = Sink(self._events, self._hub, codec)
-        detached: list[Sink] | None = scope.get(DETACH)
-        if detached is not None:
-            detached.append(sink)  # held once the stack has unwound (see `hold_streams`)
-        else:
-            await sink.hold(receive, send)
+        held: list[Sink] | None = scope.get(DETACH)
+        if held is None:
+            raise RuntimeError("EventStream needs the app to be a StreamingStarlette")
+        held.append(Sink(self._events, self._hub, codec))  # held once the stack returned
 
 
 async def _pump(events: Callable[[], AsyncIterator[str | bytes]], sink: Sink) -> None:
@@ -292,4 +282,16 @@ class StreamingStarlette(Starlette):
         if held:  # a held stream needs nothing of its request (the session...) any more
             scope.pop("state", None)
         for sink in held:
-            await sink.hold(receive, send)
+            # The stream runs here, in this frame, so an idle one keeps no other frame of
+            # ours alive: it waits for the disconnect; events arrive through the sink.
+            sink.start(send)
+            try:
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+            except asyncio.CancelledError:
+                if not sink.stopping:
+                    raise  # the server cancelled us: let it
+                sink.task.uncancel()
+            finally:
+                sink.leave()
+            await sink.finish()

@@ -29,11 +29,12 @@ class Subscriber(Protocol):
 
 
 class Topic:
-    def __init__(self, key: Hashable, producer: Producer) -> None:
+    def __init__(self, key: Hashable, producer: Producer, on_idle: Callable[[Topic], None]) -> None:
         self.key = key
         self.latest: bytes | None = None
         self.version = 0
         self._producer = producer
+        self._on_idle = on_idle
         self._subscribers: dict[Subscriber, None] = {}  # in join order
         self._task = asyncio.create_task(self._run(), name=f"topic {key!r}")
 
@@ -42,13 +43,12 @@ class Topic:
         if self.latest is not None:
             subscriber.write(self.latest)
 
-    def leave(self, subscriber: Subscriber) -> bool:
-        """Remove `subscriber`; True when it was the last one (the topic has stopped)."""
+    def leave(self, subscriber: Subscriber) -> None:
+        """Remove `subscriber`; the topic stops with its last one."""
         self._subscribers.pop(subscriber, None)
-        if self._subscribers:
-            return False
-        self._task.cancel()
-        return True
+        if not self._subscribers:
+            self._task.cancel()
+            self._on_idle(self)
 
     async def _run(self) -> None:
         try:
@@ -77,14 +77,18 @@ class Topics:
     def join(self, key: Hashable, producer: Producer, subscriber: Subscriber) -> Topic:
         topic = self._topics.get(key)
         if topic is None:
-            topic = self._topics[key] = Topic(key, producer)
+            topic = self._topics[key] = Topic(key, producer, self._forget)
         topic.join(subscriber)
         return topic
 
     def leave(self, key: Hashable, subscriber: Subscriber) -> None:
         topic = self._topics.get(key)
-        if topic is not None and topic.leave(subscriber):
-            del self._topics[key]
+        if topic is not None:
+            topic.leave(subscriber)
+
+    def _forget(self, topic: Topic) -> None:
+        if self._topics.get(topic.key) is topic:
+            del self._topics[topic.key]
 
     def __len__(self) -> int:
         return len(self._topics)
