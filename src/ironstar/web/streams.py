@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 HEARTBEAT = b": keep-alive\n\n"
-DETACH = "ironstar.detach"  # scope key: where a stream leaves its continuation
+DETACH = "ironstar.detach"  # scope key: where a response leaves its sink to be held
 FINISH_SECONDS = 1.0  # how long a stream's last write may take on shutdown
 
 type Events = Callable[[], AsyncIterator[str | bytes]] | SharedView
