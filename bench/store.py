@@ -79,8 +79,9 @@ def read_rows(tmp: Path, n: int, r: int) -> list[dict[str, object]]:
     mine, theirs = tmp / "e.db", tmp / "es.db"
     ours.populate(mine, n)
     es.populate(theirs, n)
-    # T9: the same version-1 log read as current `Added` and upcast into `AddedV2`,
-    # interleaved so load changes hit both alike.
+    # T4/T5/T9 take turns (a, b, c, a, b, c, ...) so that load changes on this shared
+    # box hit every variant alike. T9: the same version-1 log read as current `Added`
+    # and upcast into `AddedV2`.
     t9 = interleaved(
         r,
         {
@@ -91,21 +92,20 @@ def read_rows(tmp: Path, n: int, r: int) -> list[dict[str, object]]:
         },
     )
     return [
-        row("T4 catch-up rows/s (read_all_rows; raw = same 7 columns)", r,
-            fixed(mine, lambda p: ours.read_rows(p, decode=False)),
-            fixed(theirs, lambda p: es.read_all(p, decode=False)), fixed(mine, raw.read_rows)),
-        row("T4 catch-up envelopes/s (read_all; raw = SELECT *)", r,
-            fixed(mine, lambda p: ours.read_all(p, decode=False)), None,
-            fixed(mine, raw.read_all)),
-        row("T4 catch-up events/s (decoded rows)", r,
-            fixed(mine, lambda p: ours.read_rows(p, decode=True)),
-            fixed(theirs, lambda p: es.read_all(p, decode=True)), None),
-        row("T4 catch-up events/s (decoded envelopes)", r,
-            fixed(mine, lambda p: ours.read_all(p, decode=True)), None, None),
-        row(f"T5 rebuild {n:,} events, events/s (apply_rows)", r, fixed(mine, ours.rebuild),
-            fixed(theirs, es.rebuild), None),
-        row(f"T5 rebuild {n:,} events, events/s (apply per envelope)", r,
-            fixed(mine, lambda p: ours.rebuild(p, envelopes=True)), None, None),
+        taking_turns("T4 catch-up rows/s (read_all_rows; raw = same 7 columns)", r, {
+            "ironstar": fixed(mine, lambda p: ours.read_rows(p, decode=False)),
+            "eventsourcing": fixed(theirs, lambda p: es.read_all(p, decode=False)),
+            "raw_sqlite3": fixed(mine, raw.read_rows),
+            "ironstar_envelopes": fixed(mine, lambda p: ours.read_all(p, decode=False)),
+            "raw_sqlite3_select_star": fixed(mine, raw.read_all)}),
+        taking_turns("T4 catch-up events/s (decoded rows)", r, {
+            "ironstar": fixed(mine, lambda p: ours.read_rows(p, decode=True)),
+            "eventsourcing": fixed(theirs, lambda p: es.read_all(p, decode=True)),
+            "ironstar_envelopes": fixed(mine, lambda p: ours.read_all(p, decode=True))}),
+        taking_turns(f"T5 rebuild {n:,} events, events/s (apply_rows)", r, {
+            "ironstar": fixed(mine, ours.rebuild),
+            "eventsourcing": fixed(theirs, es.rebuild),
+            "ironstar_envelopes": fixed(mine, lambda p: ours.rebuild(p, envelopes=True))}),
         row("T6 loads/s (100-event stream)", r, fixed(mine, lambda p: ours.loads(p, 2000)),
             fixed(theirs, lambda p: es.loads(p, 2000)), fixed(mine, lambda p: raw.loads(p, 2000))),
         {"workload": "T9 upcaster overhead (decoded rows, 1 step adds a field)",
@@ -114,6 +114,16 @@ def read_rows(tmp: Path, n: int, r: int) -> list[dict[str, object]]:
          **{f"{kind}_overhead_pct": round((t9["current"] / t9[kind] - 1) * 100, 1)
             for kind in ("fields", "typed", "function")}},
     ]  # fmt: skip
+
+
+def taking_turns(name: str, repeats: int, runs: dict[str, Run]) -> dict[str, object]:
+    """A row whose runs take turns (`*_envelopes`: the same workload through envelopes)."""
+    rates = interleaved(repeats, runs)
+    result: dict[str, object] = {"workload": name, **rates}
+    if "eventsourcing" in rates:
+        result["vs_es"] = round(rates["ironstar"] / rates["eventsourcing"], 2)
+    print(json.dumps(result), file=sys.stderr)
+    return result
 
 
 def interleaved(repeats: int, runs: dict[str, Run]) -> dict[str, float]:
