@@ -59,15 +59,24 @@ def main() -> None:
     n_seq, n_conc = (300, 3000) if q else (2000, 20000)
     n_10, n_100, n_read = (10_000, 50_000, 50_000) if q else (200_000, 1_000_000, 1_000_000)
     r = args.repeats
+    # T1/T2 take turns too: fsync time on this shared box swings 10x within minutes.
     rows = [
-        row("T1 sequential commands/s", r, lambda t: ours.commands(t, n_seq, 1),
-            lambda t: es.commands(t, n_seq, 1), lambda t: raw.singles(t, n_seq)),
-        row("T1 64 writers commands/s", r, lambda t: ours.commands(t, n_conc, 64),
-            lambda t: es.commands(t, n_conc, 64), lambda t: raw.batched(t, n_conc, 64)),
-        row("T2 10/txn events/s", r, lambda t: ours.batched(t, n_10, 10),
-            lambda t: es.batched(t, n_10, 10), lambda t: raw.batched(t, n_10, 10)),
-        row("T2 100/txn events/s", r, lambda t: ours.batched(t, n_100, 100),
-            lambda t: es.batched(t, n_100, 100), lambda t: raw.batched(t, n_100, 100)),
+        taking_turns("T1 sequential commands/s", r, {
+            "ironstar": lambda t: ours.commands(t, n_seq, 1),
+            "eventsourcing": lambda t: es.commands(t, n_seq, 1),
+            "raw_sqlite3": lambda t: raw.singles(t, n_seq)}),
+        taking_turns("T1 64 writers commands/s", r, {
+            "ironstar": lambda t: ours.commands(t, n_conc, 64),
+            "eventsourcing": lambda t: es.commands(t, n_conc, 64),
+            "raw_sqlite3": lambda t: raw.batched(t, n_conc, 64)}),
+        taking_turns("T2 10/txn events/s", r, {
+            "ironstar": lambda t: ours.batched(t, n_10, 10),
+            "eventsourcing": lambda t: es.batched(t, n_10, 10),
+            "raw_sqlite3": lambda t: raw.batched(t, n_10, 10)}),
+        taking_turns("T2 100/txn events/s", r, {
+            "ironstar": lambda t: ours.batched(t, n_100, 100),
+            "eventsourcing": lambda t: es.batched(t, n_100, 100),
+            "raw_sqlite3": lambda t: raw.batched(t, n_100, 100)}),
     ]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         rows += read_rows(Path(tmp), n_read, r)
