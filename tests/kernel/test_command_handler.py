@@ -134,3 +134,56 @@ async def test_a_stale_cached_state_is_detected_by_the_store_and_the_command_ret
     stored = await mine.handle(counter, "c", Add(100))
     assert stored[0].sequence == 3
     assert await mine.load(counter, "c") == (CounterState(total=111), 3)
+
+
+class _CountingReads(MemoryEventStore):
+    """Records the version each stream read starts after (0 = a whole replay)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads_after: list[int] = []
+
+    async def read_stream_rows(
+        self, aggregate_type: str, aggregate_id: str, after_sequence: int = 0
+    ) -> Any:
+        self.reads_after.append(after_sequence)
+        return await super().read_stream_rows(aggregate_type, aggregate_id, after_sequence)
+
+
+async def test_refused_commands_on_a_cached_state_never_replay_the_stream() -> None:
+    store = _CountingReads()
+    handler = CommandHandler(store)
+    for _ in range(3):
+        await handler.handle(counter, "c", Add(1))
+    await handler.handle(counter, "c", Close())
+    store.reads_after.clear()
+    for _ in range(3):
+        with pytest.raises(CounterClosedError):
+            await handler.handle(counter, "c", Add(1))
+    assert store.reads_after == [4, 4, 4]  # one check for missed events each, no replay
+
+
+async def test_a_refusal_after_a_full_load_is_cached() -> None:
+    store = _CountingReads()
+    writer = CommandHandler(store)
+    await writer.handle(counter, "c", Add(1))
+    await writer.handle(counter, "c", Close())
+    store.reads_after.clear()
+    handler = CommandHandler(store)  # a cold cache: the first refusal replays, once
+    for _ in range(3):
+        with pytest.raises(CounterClosedError):
+            await handler.handle(counter, "c", Add(1))
+    assert store.reads_after == [0, 2, 2]
+
+
+async def test_a_conflict_catches_up_from_the_cached_version_and_decides_again() -> None:
+    store = _CountingReads()
+    mine, other_process = CommandHandler(store), CommandHandler(store)
+    await mine.handle(counter, "c", Add(1))
+    await other_process.handle(counter, "c", Add(10))
+    await other_process.handle(counter, "c", Close())
+    store.reads_after.clear()
+    with pytest.raises(CounterClosedError):  # decided on stale state, refused on fresh
+        await mine.handle(counter, "c", Add(100))
+    assert store.reads_after == [1]  # the two missed events, not a replay
+    assert await store.last_position() == 3

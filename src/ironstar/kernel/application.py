@@ -6,9 +6,11 @@ wake-up). It depends only on the `EventStore` port, so it runs on any adapter.
 
 The state cache trusts optimistic concurrency: a command decides on the cached state
 without reading the store; if another writer (say, another process) moved the stream,
-the append raises `ConcurrencyError`, the entry is evicted and the command retried on
-fresh state. A `DomainError` raised on cached state is re-checked on fresh state too.
-States must be immutable (frozen Structs) for this to be safe.
+the append raises `ConcurrencyError` and the command is retried on the cached state
+caught up with the events it missed (read after its version, not a whole replay). A
+`DomainError` raised on cached state is re-checked the same way: if no event is missing,
+the refusal stands at the cost of one indexed read (so a stream of invalid commands
+never forces replays). States must be immutable (frozen Structs) for this to be safe.
 """
 
 from __future__ import annotations
@@ -71,6 +73,12 @@ class CommandHandler:
     async def load[S](self, decider: Decider[S, Any, Any], aggregate_id: str) -> tuple[S, int]:
         """The current state and version (last sequence, 0 for a new stream)."""
         state, version = await self._from_snapshot(decider, aggregate_id)
+        return await self._catch_up(decider, aggregate_id, state, version)
+
+    async def _catch_up[S](
+        self, decider: Decider[S, Any, Any], aggregate_id: str, state: S, version: int
+    ) -> tuple[S, int]:
+        """`state` at `version`, moved on by the stream's events after that version."""
         rows = await self.store.read_stream_rows(decider.aggregate_type, aggregate_id, version)
         if not rows:
             return state, version
@@ -128,15 +136,22 @@ class CommandHandler:
         metadata: dict[str, str] | None,
         key: tuple[str, str],
     ) -> list[StoredEvent]:
+        cached = self._cache.get(key)
+        fresh = cached is None  # read from the store during this call
+        state, version = cached or await self.load(decider, aggregate_id)
         for attempt in range(1, self.max_attempts + 1):
-            cached = self._cache.get(key)
-            state, version = cached or await self.load(decider, aggregate_id)
             try:
                 events = decider.decide(state, command)
             except DomainError:
-                if cached is None:
+                if fresh:
+                    self._cache.put(key, state, version)  # the refusal needs no replay next time
                     raise
-                self._cache.evict(key)  # maybe stale: decide again on fresh state
+                # Decided on cached state: refuse only if no event is missing from it.
+                fresh = True
+                caught_up = await self._catch_up(decider, aggregate_id, state, version)
+                if caught_up[1] == version:
+                    raise
+                state, version = caught_up
                 continue
             if not events:
                 return []
@@ -146,6 +161,8 @@ class CommandHandler:
                 self._cache.evict(key)
                 if attempt == self.max_attempts:
                     raise
+                state, version = await self._catch_up(decider, aggregate_id, state, version)
+                fresh = True
                 continue
             await self._committed(decider, aggregate_id, state, version, events, stored)
             return stored

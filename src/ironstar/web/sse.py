@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-from datastar_py.sse import DatastarEvent, ServerSentEventGenerator
-from datastar_py.starlette import DatastarResponse
+from datastar_py.sse import SSE_HEADERS, DatastarEvent, ServerSentEventGenerator
 from starlette.requests import Request
+from starlette.responses import Response
 
 _FORBIDDEN = ("\r", "\n", "\0")
 
@@ -79,7 +79,7 @@ def from_datastar(request: Request) -> bool:
     return "datastar-request" in request.headers
 
 
-def refusal(request: Request, patch: DatastarEvent, status: int) -> DatastarResponse:
+def refusal(request: Request, patch: DatastarEvent, status: int) -> Response:
     """A refused command: the patch that shows why, with a status the client will use.
 
     Datastar applies a response body only when the status is 200, so a browser gets 200
@@ -90,5 +90,13 @@ def refusal(request: Request, patch: DatastarEvent, status: int) -> DatastarResp
 
 def sse_response(
     events: Iterable[DatastarEvent], *, status: int = 200, headers: dict[str, str] | None = None
-) -> DatastarResponse:
-    return DatastarResponse(list(events), status_code=status, headers=headers)
+) -> Response:
+    """A finished answer of 0..N events (204 when there are none), sent in one piece.
+
+    datastar-py's `DatastarResponse` streams a list through Starlette's thread pool, one
+    thread hop per event; an answer known in full is just a body.
+    """
+    body = "".join(events).encode()
+    if not body:
+        return Response(status_code=204, headers=headers)
+    return Response(body, status_code=status, headers={**SSE_HEADERS, **(headers or {})})
