@@ -37,7 +37,7 @@ class AnalyticsFollower:
         *,
         source: Source | None = None,
         batch_size: int = 50_000,
-        chunk_size: int = 10_000,
+        chunk_size: int = 5_000,
         scan_threshold: int | None = 200_000,
         debounce_seconds: float = 0.2,
         retry_seconds: float = 5.0,
@@ -47,7 +47,8 @@ class AnalyticsFollower:
         self.batch_size = batch_size  # events per transaction (at most)
         # Events per read (at most batch_size). Each chunk costs a statement (~4 ms of CPU
         # here): smaller chunks overlap more of SQLite's work with DuckDB's when a core is
-        # free, and lose when none is (10k catch-ups under load: 2.5k chunks ~12 ms more CPU).
+        # free, and lose when none is. 10k catch-ups, interleaved, quiet 2-core box: 5k
+        # chunks 48-50 ms median, 10k 55, 2.5k 61-63 (under load 10k did better).
         self.chunk_size = chunk_size
         # Gaps at least this big (a rebuild, a long outage) are loaded by DuckDB's
         # sqlite_scanner straight from the store's file, when the store is SQLite. None:
