@@ -42,6 +42,7 @@ from ironstar.infra.analytics import (
     QueryCache,
 )
 from ironstar.infra.analytics._schema import TODOS_AFTER
+from ironstar.infra.analytics.follower import SCAN_THRESHOLD
 from ironstar.infra.analytics.queries import COMPLETION_BOUNDS
 from ironstar.infra.event_store import SqliteEventStore
 from ironstar.kernel import NewEvent
@@ -102,7 +103,8 @@ async def timed(run: Callable[[], Awaitable[object]]) -> float:
 async def bench_projection(store: SqliteEventStore, tmp: Path, repeats: int) -> dict[str, Any]:
     rebuilds = []
     for i in range(repeats):
-        follower = AnalyticsFollower(AnalyticsProjection(tmp / f"rebuild-{i}.duckdb"), store)
+        projection = AnalyticsProjection(tmp / f"rebuild-{i}.duckdb")
+        follower = AnalyticsFollower(projection, store, scan_threshold=SCAN_THRESHOLD)
         events, seconds = await follower.rebuild()
         rebuilds.append(seconds)
         log(step="rebuild", events=events, seconds=round(seconds, 3))

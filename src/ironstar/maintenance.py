@@ -115,11 +115,15 @@ def rebuild_projections(settings: Settings, name: str | None) -> int:
 
 def _rebuild_analytics(settings: Settings, console: Console) -> None:
     from ironstar.infra.analytics import AnalyticsFollower, AnalyticsProjection
+    from ironstar.infra.analytics.follower import SCAN_THRESHOLD
     from ironstar.infra.event_store import SqliteEventStore
 
     async def run() -> tuple[int, float]:
         store = await SqliteEventStore.open(settings.database_path, durable=False)
-        follower = AnalyticsFollower(AnalyticsProjection(settings.analytics_path), store)
+        # This process only reads the store: the scanner is safe here (see the follower).
+        follower = AnalyticsFollower(
+            AnalyticsProjection(settings.analytics_path), store, scan_threshold=SCAN_THRESHOLD
+        )
         try:
             with _progress(console) as progress:
                 task = progress.add_task(f"rebuilding {ANALYTICS}", total=None)

@@ -144,7 +144,7 @@ async def test_created_at_is_utc_whatever_the_session_time_zone(tmp_path: Path) 
 async def test_a_follower_without_scan_threshold_never_loads_the_scanner(
     tmp_path: Path, threshold: int | None, scanned: bool
 ) -> None:
-    """None is the server's setting: its store writer shares the process (`AnalyticsFollower`)."""
+    """None (the default) is the server's setting: its store writer shares the process."""
     store = await SqliteEventStore.open(tmp_path / "s.sqlite3")
     try:
         for i in range(30):

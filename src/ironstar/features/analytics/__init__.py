@@ -22,9 +22,9 @@ def setup(services: Services) -> FeatureParts:
     projection = AnalyticsProjection(services.settings.analytics_path)
     cache = QueryCache(ttl_seconds=30)
     analytics = AnalyticsService([projection.cursor() for _ in range(READERS)], cache)
-    # No sqlite_scanner in the server: its own SQLite would drop the locks this process's
-    # store writer holds whenever it closes the file (see `AnalyticsFollower`).
-    follower = AnalyticsFollower(projection, services.store, scan_threshold=None)
+    # No sqlite_scanner in the server (the follower's default): its own SQLite would drop
+    # the locks this process's store writer holds whenever it closes the file.
+    follower = AnalyticsFollower(projection, services.store)
     follower.listeners.append(cache.invalidate)
     services.extras["analytics_cache"] = cache.stats  # the monitor page shows hits/misses
     services.extras["analytics"] = analytics

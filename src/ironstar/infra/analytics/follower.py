@@ -28,6 +28,9 @@ log = structlog.get_logger(__name__)
 
 type Progress = Callable[[int, int], None]  # (events done, events in total)
 
+# The gap from which a process that never writes the store loads it with the scanner.
+SCAN_THRESHOLD = 200_000
+
 
 class AnalyticsFollower:
     def __init__(
@@ -38,7 +41,7 @@ class AnalyticsFollower:
         source: Source | None = None,
         batch_size: int = 50_000,
         chunk_size: int = 5_000,
-        scan_threshold: int | None = 200_000,
+        scan_threshold: int | None = None,
         debounce_seconds: float = 0.2,
         retry_seconds: float = 5.0,
     ) -> None:
@@ -51,10 +54,11 @@ class AnalyticsFollower:
         # chunks 48-50 ms median, 10k 55, 2.5k 61-63 (under load 10k did better).
         self.chunk_size = chunk_size
         # Gaps at least this big (a rebuild, a long outage) are loaded by DuckDB's
-        # sqlite_scanner straight from the store's file, when the store is SQLite. None:
-        # never. The scanner's own copy of SQLite drops this process's locks on the file
-        # when it closes it (POSIX), so a process that also writes the store (the server)
-        # must pass None: another writer (`seed-demo`) could then write at the same time.
+        # sqlite_scanner straight from the store's file, when the store is SQLite. None
+        # (the default): never. The scanner's own copy of SQLite drops this process's
+        # locks on the file when it closes it (POSIX), so only a process that does not
+        # write the store may opt in (`SCAN_THRESHOLD`: the rebuild command, the bench);
+        # otherwise another writer (`seed-demo`) could write at the same time.
         self.scan_threshold = scan_threshold
         self.debounce_seconds = debounce_seconds
         self.retry_seconds = retry_seconds
