@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 
@@ -158,3 +159,23 @@ def test_user_text_is_escaped_and_never_reaches_an_expression(client: httpx.Clie
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
         for attribute in html.split("data-on:")[1:]:
             assert "alert" not in attribute.split('"', 2)[1]
+
+
+async def test_concurrent_commands_on_one_list_all_succeed(
+    live: LiveServer, client: httpx.Client
+) -> None:
+    # Commands on one list take turns in the command handler: none may answer 500
+    # (optimistic-concurrency retries running out) however many arrive at once.
+    limits = httpx.Limits(max_connections=20, max_keepalive_connections=20)
+    async with httpx.AsyncClient(
+        base_url=live.url, cookies=client.cookies, limits=limits, timeout=30
+    ) as concurrent:
+        adds = [
+            concurrent.post("/api/todos", json={"input": f"todo {n:02d}"}, headers=DS)
+            for n in range(20)
+        ]
+        answers = await asyncio.gather(*adds)
+    assert [r.status_code for r in answers] == [200] * 20
+    html = page(client)
+    assert len(todo_ids(client)) == 20
+    assert all(f"todo {n:02d}" in html for n in range(20))
