@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+import apsw
 import pytest
 from rich.console import Console
 
 from ironstar.infra import EventBus, SqliteEventStore
+from ironstar.infra.event_store.connection import scalar
 from ironstar.infra.projections import ProjectionRunner, SqliteProjection
 from ironstar.infra.rebuild_cli import run_rebuild
 from ironstar.kernel import CommandHandler, EventCodec, EventRow, StoredEvent
@@ -52,10 +53,10 @@ class Totals(SqliteProjection):
     aggregate_types = frozenset({"counter"})
     fail_at = -1
 
-    def setup(self, conn: sqlite3.Connection) -> None:
+    def setup(self, conn: apsw.Connection) -> None:
         conn.execute("CREATE TABLE IF NOT EXISTS totals (id TEXT PRIMARY KEY, n INTEGER)")
 
-    def handle(self, conn: sqlite3.Connection, event: StoredEvent) -> None:
+    def handle(self, conn: apsw.Connection, event: StoredEvent) -> None:
         if event.position == self.fail_at:
             raise RuntimeError("boom")
         conn.execute(
@@ -63,11 +64,11 @@ class Totals(SqliteProjection):
             (event.aggregate_id,),
         )
 
-    def clear(self, conn: sqlite3.Connection) -> None:
+    def clear(self, conn: apsw.Connection) -> None:
         conn.execute("DELETE FROM totals")
 
     def count(self) -> int:
-        return int(self.conn.execute("SELECT COALESCE(SUM(n), 0) FROM totals").fetchone()[0])
+        return scalar(self.conn, "SELECT COALESCE(SUM(n), 0) FROM totals")
 
 
 @pytest.fixture

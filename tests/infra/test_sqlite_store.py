@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import apsw
 import pytest
 
 from ironstar.infra import SqliteEventStore
@@ -21,7 +21,7 @@ class TestSqliteEventStore(StoreContract):
         return await SqliteEventStore.open(self.path)
 
     async def corrupt(self, store: EventStore, position: int) -> None:
-        with closing(sqlite3.connect(self.path, isolation_level=None)) as conn:
+        with closing(apsw.Connection(str(self.path))) as conn:
             conn.execute("UPDATE events SET payload = '{not json' WHERE position = ?", (position,))
 
 
@@ -37,7 +37,7 @@ async def test_events_survive_closing_and_reopening_the_file(tmp_path: Path) -> 
 async def test_positions_are_never_reused_after_the_last_event_is_deleted(tmp_path: Path) -> None:
     store = await SqliteEventStore.open(tmp_path / "e.db")
     await store.append("counter", "a", 0, [new(), new()])
-    with closing(sqlite3.connect(tmp_path / "e.db", isolation_level=None)) as conn:
+    with closing(apsw.Connection(str(tmp_path / "e.db"))) as conn:
         conn.execute("DELETE FROM events WHERE position = 2")
     stored = await store.append("counter", "b", 0, [new()])
     assert stored[0].position == 3
@@ -46,7 +46,7 @@ async def test_positions_are_never_reused_after_the_last_event_is_deleted(tmp_pa
 
 async def test_the_store_shares_its_file_with_other_tables(tmp_path: Path) -> None:
     path = tmp_path / "e.db"
-    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+    with closing(apsw.Connection(str(path))) as conn:
         conn.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY)")
     store = await SqliteEventStore.open(path)
     assert store.path == path
@@ -58,7 +58,7 @@ async def test_a_write_lock_held_elsewhere_never_blocks_the_event_loop(tmp_path:
     """A lone append would commit on the loop thread; if another connection holds the
     write lock it goes to the writer thread instead, and the loop keeps running."""
     store = await SqliteEventStore.open(tmp_path / "e.db")
-    with closing(sqlite3.connect(tmp_path / "e.db", isolation_level=None)) as other:
+    with closing(apsw.Connection(str(tmp_path / "e.db"))) as other:
         other.execute("BEGIN IMMEDIATE")
         append = asyncio.ensure_future(store.append("counter", "a", 0, [new()]))
         started = asyncio.get_running_loop().time()

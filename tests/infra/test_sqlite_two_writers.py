@@ -4,11 +4,11 @@ memory of stream versions and positions must never let a stale guess through."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
 
+import apsw
 import pytest
 
 from ironstar.infra import SqliteEventStore
@@ -66,7 +66,7 @@ async def test_a_repeat_of_an_append_made_by_the_other_store_returns_its_events(
 async def test_rows_inserted_by_another_connection_are_noticed(tmp_path: Path) -> None:
     store = await SqliteEventStore.open(tmp_path / "e.db")
     await store.append("counter", "a", 0, [new()])
-    with closing(sqlite3.connect(tmp_path / "e.db", isolation_level=None)) as other:
+    with closing(apsw.Connection(str(tmp_path / "e.db"))) as other:
         other.execute(
             "INSERT INTO events (event_id, aggregate_type, aggregate_id, sequence, event_type,"
             " event_version, payload, created_at) VALUES ('x', 'counter', 'a', 2, 'Added', 1,"

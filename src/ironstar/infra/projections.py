@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, cast, runtime_checkable
 
+import apsw
 import structlog
 
 from ironstar.infra.bus import EventBus
+from ironstar.infra.event_store.connection import open_connection, pragma, scalar
 from ironstar.kernel import EventRow, EventStore, StoredEvent
 
 log = structlog.get_logger(__name__)
@@ -250,23 +251,22 @@ class SqliteProjection:
     aggregate_types: frozenset[str] | None = None
 
     def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in ("busy_timeout = 10000", "journal_mode = WAL", "synchronous = NORMAL"):
-            self.conn.execute(f"PRAGMA {pragma}")
-        self.conn.executescript(CHECKPOINTS)
+        self.conn = open_connection(path)  # apsw, like every connection to the store file
+        pragma(self.conn, "journal_mode = WAL")
+        pragma(self.conn, "synchronous = NORMAL")
+        self.conn.execute(CHECKPOINTS)
         self.setup(self.conn)
-        row = self.conn.execute(
-            "SELECT position FROM projection_checkpoints WHERE name = ?", (self.name,)
-        ).fetchone()
-        self.position: int = row[0] if row else 0
+        self.position: int = scalar(
+            self.conn, "SELECT position FROM projection_checkpoints WHERE name = ?", (self.name,)
+        )
 
-    def setup(self, conn: sqlite3.Connection) -> None:
+    def setup(self, conn: apsw.Connection) -> None:
         """Create this projection's tables (IF NOT EXISTS)."""
 
-    def handle(self, conn: sqlite3.Connection, event: StoredEvent) -> None:
+    def handle(self, conn: apsw.Connection, event: StoredEvent) -> None:
         raise NotImplementedError
 
-    def clear(self, conn: sqlite3.Connection) -> None:
+    def clear(self, conn: apsw.Connection) -> None:
         raise NotImplementedError
 
     def apply(self, event: StoredEvent) -> None:

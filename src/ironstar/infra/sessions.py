@@ -7,10 +7,12 @@ aggregates and logs may show, so the secret never appears in events or pages.
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
+
+from ironstar.infra.event_store.connection import open_connection, pragma, scalar
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -38,19 +40,20 @@ class SessionStore:
     def __init__(self, path: Path, *, ttl_seconds: int) -> None:
         self.ttl = ttl_seconds
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
+        self._db = open_connection(path, busy_timeout_ms=5000)  # apsw, like the store
+        pragma(self._db, "journal_mode = WAL")
+        self._db.execute(SCHEMA)
         self._lock = threading.Lock()
 
     def get(self, session_id: str, *, now: float) -> Session | None:
         with self._lock:
-            row = self._db.execute(
+            rows = self._db.execute(
                 "SELECT id, owner, expires_at FROM sessions WHERE id = ? AND expires_at > ?",
                 (session_id, now),
-            ).fetchone()
-        return Session(*row) if row else None
+            ).fetchall()
+        if not rows:
+            return None
+        return Session(*cast("tuple[str, str, float]", rows[0]))
 
     def create(self, *, now: float, owner: str | None = None) -> Session:
         session = Session(new_secret(), owner or secrets.token_hex(8), now + self.ttl)
@@ -80,12 +83,12 @@ class SessionStore:
 
     def sweep(self, *, now: float) -> int:
         with self._lock:
-            return self._db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,)).rowcount
+            self._db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+            return self._db.changes()
 
     def count(self) -> int:
         with self._lock:
-            (n,) = self._db.execute("SELECT count(*) FROM sessions").fetchone()
-        return int(n)
+            return scalar(self._db, "SELECT count(*) FROM sessions")
 
     def close(self) -> None:
         with self._lock:

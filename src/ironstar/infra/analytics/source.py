@@ -9,12 +9,14 @@ Both read payloads as stored (no upcasting): the projection keeps `event_type` a
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
+
+import apsw
 
 from ironstar.infra.analytics._encode import OCCURRED_AT, encode_batch
+from ironstar.infra.event_store.connection import open_connection, scalar
 from ironstar.kernel import EventStore
 
 
@@ -43,24 +45,23 @@ class SqliteSource:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._conn: sqlite3.Connection | None = None
+        self._conn: apsw.Connection | None = None
 
     @property
-    def conn(self) -> sqlite3.Connection:
-        """Opened on first use, so an app that never starts holds no connection."""
+    def conn(self) -> apsw.Connection:
+        """Opened on first use, so an app that never starts holds no connection. apsw,
+        like every connection to the store file (see `event_store.connection`)."""
         if self._conn is None:
-            uri = f"{self.path.resolve().as_uri()}?mode=ro"
-            self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            self._conn.execute("PRAGMA busy_timeout = 10000")
+            self._conn = open_connection(self.path, readonly=True)
         return self._conn
 
     def read(self, after: int, limit: int) -> Lines | None:
-        data, last, count = self.conn.execute(self.SQL, (after, limit)).fetchone()
+        rows = self.conn.execute(self.SQL, (after, limit)).fetchall()
+        data, last, count = cast("tuple[str | None, int, int]", rows[0])
         return None if data is None else Lines(data.encode(), last, count)
 
     def last_position(self) -> int:
-        row = self.conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
-        return int(row[0])
+        return scalar(self.conn, "SELECT coalesce(max(position), 0) FROM events")
 
     def close(self) -> None:
         if self._conn is not None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
+import apsw
 import msgspec
 
+from ironstar.infra.event_store.connection import open_connection, pragma
 from ironstar.kernel import StoredEvent
 
 SCHEMA = """
@@ -38,12 +39,10 @@ INSERT_HEAD = (
 ROW_MARKS = "(?,?,?,?,?,?,?,?,?,?)"
 INSERT = INSERT_HEAD + ROW_MARKS
 
-BUSY_TIMEOUT_MS = 10_000
-
 _decode_metadata = msgspec.json.Decoder(dict[str, str]).decode
 
 
-def connect(path: Path, *, durable: bool, readonly: bool = False) -> sqlite3.Connection:
+def connect(path: Path, *, durable: bool, readonly: bool = False) -> apsw.Connection:
     """A connection in autocommit mode (we issue BEGIN ourselves), WAL, explicit sync level.
 
     `synchronous=FULL` fsyncs the WAL on every commit (survives power loss);
@@ -52,25 +51,21 @@ def connect(path: Path, *, durable: bool, readonly: bool = False) -> sqlite3.Con
     (`mmap_size`, 256 MiB of address space, not memory) and a page cache of up to 64 MiB
     per connection, so the unique indexes of a large log stay cached for appends.
     """
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    for pragma in (
-        f"busy_timeout = {BUSY_TIMEOUT_MS}",
-        "mmap_size = 268435456",
-        "cache_size = -65536",
-    ):
-        conn.execute(f"PRAGMA {pragma}")
+    conn = open_connection(path)
+    pragma(conn, "mmap_size = 268435456")
+    pragma(conn, "cache_size = -65536")
     if readonly:
-        conn.execute("PRAGMA query_only = 1")
+        pragma(conn, "query_only = 1")
         return conn
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+    pragma(conn, "journal_mode = WAL")
+    pragma(conn, f"synchronous = {'FULL' if durable else 'NORMAL'}")
     return conn
 
 
 def create_schema(path: Path) -> None:
     conn = connect(path, durable=True)
     try:
-        conn.executescript(SCHEMA)
+        conn.execute(SCHEMA)
     finally:
         conn.close()
 

@@ -29,17 +29,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import queue
-import sqlite3
 import threading
 from collections.abc import Sequence
 from functools import cache
 from itertools import chain
 from pathlib import Path
 
+import apsw
 import msgspec
 
 from ironstar.infra.event_store._schema import (
-    BUSY_TIMEOUT_MS,
     COLUMNS,
     INSERT,
     INSERT_HEAD,
@@ -47,6 +46,7 @@ from ironstar.infra.event_store._schema import (
     connect,
     to_events,
 )
+from ironstar.infra.event_store.connection import BUSY_TIMEOUT_MS, scalar
 from ironstar.kernel import (
     ConcurrencyError,
     DuplicateEventError,
@@ -58,7 +58,7 @@ from ironstar.kernel import (
 
 type Result = list[StoredEvent] | BaseException
 type Key = tuple[str, str]
-type Row = tuple[object, ...]
+type Row = tuple[apsw.SQLiteValue, ...]  # lazy alias: apsw.SQLiteValue is in the stubs only
 
 _encode = msgspec.json.encode
 _CHUNK = 128  # rows per multi-row INSERT (1,280 parameters)
@@ -188,13 +188,13 @@ class Writer:
         if self._closed:
             return [_closed_error() for _ in batch]
         conn = self._conn
-        conn.execute("PRAGMA busy_timeout = 0")
+        conn.set_busy_timeout(0)
         try:
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:
+        except apsw.BusyError:
             return None
         finally:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.set_busy_timeout(BUSY_TIMEOUT_MS)
         return self._commit(batch, begun=True)
 
     def _commit(self, batch: list[AppendRequest], *, begun: bool = False) -> list[Result]:
@@ -206,12 +206,12 @@ class Writer:
     def _alone(self, request: AppendRequest) -> Result:
         try:
             return self._transaction([request])[0]
-        except sqlite3.IntegrityError as exc:
+        except apsw.ConstraintError as exc:
             return self._explain(request, exc)
         except Exception as exc:
             return exc
 
-    def _explain(self, request: AppendRequest, exc: sqlite3.IntegrityError) -> Result:
+    def _explain(self, request: AppendRequest, exc: apsw.ConstraintError) -> Result:
         """The version matched but an insert failed: a reused event id, most likely."""
         found = self._repeat_or_conflict(request, -1)
         return exc if isinstance(found, ConcurrencyError) else found
@@ -234,7 +234,7 @@ class Writer:
 
     def _check_others(self) -> None:
         """Drop the remembered versions if another connection has added events since."""
-        (data_version,) = self._conn.execute("PRAGMA data_version").fetchone()
+        data_version = scalar(self._conn, "PRAGMA data_version")
         if data_version == self._data_version and self._position is not None:
             return
         self._data_version = data_version
@@ -286,13 +286,11 @@ class Writer:
         return results, rows, staged, position
 
     def _last_position(self) -> int:
-        row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
-        return int(row[0]) if row else 0
+        return scalar(self._conn, "SELECT seq FROM sqlite_sequence WHERE name = 'events'")
 
     def _version(self, key: Key) -> int:
         sql = "SELECT MAX(sequence) FROM events WHERE aggregate_type = ? AND aggregate_id = ?"
-        row = self._conn.execute(sql, key).fetchone()
-        return int(row[0] or 0)
+        return scalar(self._conn, sql, key)
 
     def _repeat_or_conflict(self, req: AppendRequest, current: int) -> Result:
         ids = [e.event_id for e in req.events]
@@ -354,7 +352,7 @@ def _stamp(req: AppendRequest, position: int, now: str) -> tuple[list[StoredEven
     return stored, rows
 
 
-def _insert(conn: sqlite3.Connection, rows: list[list[Row]]) -> None:
+def _insert(conn: apsw.Connection, rows: list[list[Row]]) -> None:
     """Short appends (single events from many commands) go through one `executemany`;
     a long append through multi-row INSERTs of up to `_CHUNK` rows, a fifth cheaper per
     row for a run of one stream, but dearer than `executemany` for rows spread over many

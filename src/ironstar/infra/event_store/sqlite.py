@@ -10,14 +10,22 @@ for, nor blocks, the writer; a read is bounded by `limit`, so it is short.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
-from ironstar.infra.event_store._schema import COLUMNS, connect, create_schema, to_events
+import apsw
+
+from ironstar.infra.event_store._schema import (
+    COLUMNS,
+    connect,
+    create_schema,
+    to_events,
+)
 from ironstar.infra.event_store._writer import AppendRequest, Writer
+from ironstar.infra.event_store.connection import scalar
 from ironstar.kernel import EventRow, NewEvent, StoreClosedError, StoredEvent, StreamRow
 
 _STREAM = (
@@ -55,7 +63,7 @@ class SqliteEventStore:
         create_schema(path)
         self._writer = Writer(path, durable=durable)
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._readers: list[apsw.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
         # A store dropped without `close()` still closes its readers (not the GC).
@@ -94,8 +102,7 @@ class SqliteEventStore:
         self, aggregate_type: str, aggregate_id: str, after_sequence: int = 0
     ) -> list[StreamRow]:
         args = (aggregate_type, aggregate_id, after_sequence)
-        rows: list[StreamRow] = self._reader().execute(_STREAM_ROWS, args).fetchall()
-        return rows
+        return cast("list[StreamRow]", self._reader().execute(_STREAM_ROWS, args).fetchall())
 
     async def read_all(
         self, after_position: int = 0, limit: int = 1000, aggregate_type: str | None = None
@@ -127,16 +134,14 @@ class SqliteEventStore:
         else:
             args = (after_position, aggregate_type, limit)
             cursor = self._reader().execute(_ALL_ROWS_OF_TYPE, args)
-        rows: list[EventRow] = cursor.fetchall()
-        return rows
+        return cast("list[EventRow]", cursor.fetchall())
 
     async def read_position(self, position: int) -> StoredEvent | None:
         found = to_events(self._reader().execute(_ONE, (position,)).fetchall())
         return found[0] if found else None
 
     async def last_position(self) -> int:
-        row = self._reader().execute("SELECT MAX(position) FROM events").fetchone()
-        return int(row[0] or 0)
+        return scalar(self._reader(), "SELECT MAX(position) FROM events")
 
     async def close(self) -> None:
         """Commit what is queued, stop the writer, close every connection. Idempotent."""
@@ -147,10 +152,10 @@ class SqliteEventStore:
         await asyncio.to_thread(self._writer.close)
         self._finalizer()
 
-    def _reader(self) -> sqlite3.Connection:
+    def _reader(self) -> apsw.Connection:
         if self._closed:
             raise StoreClosedError("event store is closed")
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        conn: apsw.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = connect(self.path, durable=self.durable, readonly=True)
             with self._lock:
@@ -159,7 +164,7 @@ class SqliteEventStore:
         return conn
 
 
-def _close_all(readers: list[sqlite3.Connection], lock: threading.Lock) -> None:
+def _close_all(readers: list[apsw.Connection], lock: threading.Lock) -> None:
     """Close every reader connection, whichever thread opened it."""
     with lock:
         for conn in readers:
