@@ -1,12 +1,14 @@
-"""Event store benchmarks: Ironstar vs the `eventsourcing` library vs raw sqlite3.
+"""Event store benchmarks: Ironstar vs the `eventsourcing` library vs the raw drivers.
 
     .venv/bin/python bench/store.py --json [--quick]
 
 Every workload runs in this one process, against a fresh file per repeat where it
 writes, with fsync on every commit (`synchronous=FULL`, WAL) for all three.
 Rates are medians of `--repeats` runs; `vs_es` = ironstar / eventsourcing. The raw
-ceiling for "64 writers" is plain executemany of 64 rows per fsync'd transaction, i.e.
-perfect group commit with no command work at all.
+ceilings run the same workload on the bare driver: `raw_apsw` on the library Ironstar
+uses, `raw_sqlite3` on the stdlib module (what it used before, and what eventsourcing
+uses). The raw ceiling for "64 writers" is plain executemany of 64 rows per fsync'd
+transaction, i.e. perfect group commit with no command work at all.
 """
 
 from __future__ import annotations
@@ -29,21 +31,6 @@ from bench._timing import median_rate
 type Run = Callable[[Path], tuple[int, float]]
 
 
-def row(
-    name: str, repeats: int, ironstar: Run, eventsourcing: Run | None, ceiling: Run | None
-) -> dict[str, object]:
-    ours_rate = median_rate(ironstar, repeats)
-    result: dict[str, object] = {"workload": name, "ironstar": ours_rate}
-    if eventsourcing is not None:
-        theirs = median_rate(eventsourcing, repeats)
-        result["eventsourcing"] = theirs
-        result["vs_es"] = round(ours_rate / theirs, 2)
-    if ceiling is not None:
-        result["raw_sqlite3"] = median_rate(ceiling, repeats)
-    print(json.dumps(result), file=sys.stderr)
-    return result
-
-
 def fixed(path: Path, run: Callable[[Path], tuple[int, float]]) -> Run:
     """A read workload on a file populated once (the fresh temp dir is ignored)."""
     return lambda _tmp: run(path)
@@ -64,19 +51,23 @@ def main() -> None:
         taking_turns("T1 sequential commands/s", r, {
             "ironstar": lambda t: ours.commands(t, n_seq, 1),
             "eventsourcing": lambda t: es.commands(t, n_seq, 1),
-            "raw_sqlite3": lambda t: raw.singles(t, n_seq)}),
+            "raw_sqlite3": lambda t: raw.singles(t, n_seq),
+            "raw_apsw": lambda t: raw.singles(t, n_seq, "apsw")}),
         taking_turns("T1 64 writers commands/s", r, {
             "ironstar": lambda t: ours.commands(t, n_conc, 64),
             "eventsourcing": lambda t: es.commands(t, n_conc, 64),
-            "raw_sqlite3": lambda t: raw.batched(t, n_conc, 64)}),
+            "raw_sqlite3": lambda t: raw.batched(t, n_conc, 64),
+            "raw_apsw": lambda t: raw.batched(t, n_conc, 64, "apsw")}),
         taking_turns("T2 10/txn events/s", r, {
             "ironstar": lambda t: ours.batched(t, n_10, 10),
             "eventsourcing": lambda t: es.batched(t, n_10, 10),
-            "raw_sqlite3": lambda t: raw.batched(t, n_10, 10)}),
+            "raw_sqlite3": lambda t: raw.batched(t, n_10, 10),
+            "raw_apsw": lambda t: raw.batched(t, n_10, 10, "apsw")}),
         taking_turns("T2 100/txn events/s", r, {
             "ironstar": lambda t: ours.batched(t, n_100, 100),
             "eventsourcing": lambda t: es.batched(t, n_100, 100),
-            "raw_sqlite3": lambda t: raw.batched(t, n_100, 100)}),
+            "raw_sqlite3": lambda t: raw.batched(t, n_100, 100),
+            "raw_apsw": lambda t: raw.batched(t, n_100, 100, "apsw")}),
     ]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         rows += read_rows(Path(tmp), n_read, r)
@@ -106,8 +97,10 @@ def read_rows(tmp: Path, n: int, r: int) -> list[dict[str, object]]:
             "ironstar": fixed(mine, lambda p: ours.read_rows(p, decode=False)),
             "eventsourcing": fixed(theirs, lambda p: es.read_all(p, decode=False)),
             "raw_sqlite3": fixed(mine, raw.read_rows),
+            "raw_apsw": fixed(mine, lambda p: raw.read_rows(p, "apsw")),
             "ironstar_envelopes": fixed(mine, lambda p: ours.read_all(p, decode=False)),
-            "raw_sqlite3_select_star": fixed(mine, raw.read_all)}),
+            "raw_sqlite3_select_star": fixed(mine, raw.read_all),
+            "raw_apsw_select_star": fixed(mine, lambda p: raw.read_all(p, "apsw"))}),
         taking_turns("T4 catch-up events/s (decoded rows)", r, {
             "ironstar": fixed(mine, lambda p: ours.read_rows(p, decode=True)),
             "eventsourcing": fixed(theirs, lambda p: es.read_all(p, decode=True)),
@@ -116,8 +109,11 @@ def read_rows(tmp: Path, n: int, r: int) -> list[dict[str, object]]:
             "ironstar": fixed(mine, ours.rebuild),
             "eventsourcing": fixed(theirs, es.rebuild),
             "ironstar_envelopes": fixed(mine, lambda p: ours.rebuild(p, envelopes=True))}),
-        row("T6 loads/s (100-event stream)", r, fixed(mine, lambda p: ours.loads(p, 2000)),
-            fixed(theirs, lambda p: es.loads(p, 2000)), fixed(mine, lambda p: raw.loads(p, 2000))),
+        taking_turns("T6 loads/s (100-event stream)", r, {
+            "ironstar": fixed(mine, lambda p: ours.loads(p, 2000)),
+            "eventsourcing": fixed(theirs, lambda p: es.loads(p, 2000)),
+            "raw_sqlite3": fixed(mine, lambda p: raw.loads(p, 2000)),
+            "raw_apsw": fixed(mine, lambda p: raw.loads(p, 2000, "apsw"))}),
         {"workload": "T9 upcaster overhead (decoded rows, 1 step adds a field; CPU time)",
          "current_events_per_s": t9["current"],
          **{f"{kind}_events_per_s": t9[kind] for kind in ("fields", "typed", "function")},
