@@ -59,8 +59,8 @@ class CommandHandler:
         self.new_id = new_id
         self._codecs: dict[int, tuple[AnyDecider, EventCodec[Any]]] = {}
         self._cache = StateCache(cache_size)
-        # A stream is here while a command runs on it, with the commands waiting their turn.
-        self._turns: dict[tuple[str, str], deque[asyncio.Future[None]]] = {}
+        # A stream is here while a command runs on it; the queue exists once one waits.
+        self._turns: dict[tuple[str, str], deque[asyncio.Future[None]] | None] = {}
 
     def codec(self, decider: AnyDecider) -> EventCodec[Any]:
         """The decider's codec, built once (the pair keeps the decider alive for its id)."""
@@ -99,17 +99,19 @@ class CommandHandler:
         guards against other processes.
         """
         key = (decider.aggregate_type, aggregate_id)
-        waiting = self._turns.get(key)
-        if waiting is None:
-            self._turns[key] = deque()  # the common case: no lock object, no await
+        if key in self._turns:
+            await self._wait_turn(key)
         else:
-            await self._wait_turn(key, waiting)
+            self._turns[key] = None  # the common case: no queue, no future, no await
         try:
             return await self._handle(decider, aggregate_id, command, metadata, key)
         finally:
             self._pass_turn(key)
 
-    async def _wait_turn(self, key: tuple[str, str], waiting: deque[asyncio.Future[None]]) -> None:
+    async def _wait_turn(self, key: tuple[str, str]) -> None:
+        waiting = self._turns[key]
+        if waiting is None:
+            waiting = self._turns[key] = deque()
         turn = asyncio.get_running_loop().create_future()
         waiting.append(turn)
         try:
@@ -150,13 +152,15 @@ class CommandHandler:
                 fresh = True
                 caught_up = await self._catch_up(decider, aggregate_id, state, version)
                 if caught_up[1] == version:
+                    self._cache.put(key, state, version)
                     raise
                 state, version = caught_up
                 continue
             if not events:
                 return []
+            new = self.codec(decider).encode_all(events, self.new_id, metadata)
             try:
-                stored = await self._append(decider, aggregate_id, version, events, metadata)
+                stored = await self.store.append(key[0], aggregate_id, version, new)
             except ConcurrencyError:
                 self._cache.evict(key)
                 if attempt == self.max_attempts:
@@ -164,39 +168,27 @@ class CommandHandler:
                 state, version = await self._catch_up(decider, aggregate_id, state, version)
                 fresh = True
                 continue
-            await self._committed(decider, aggregate_id, state, version, events, stored)
+            new_state = self._committed(decider, key, state, events, stored)
+            snapshots, every, new_version = self.snapshots, self.snapshot_every, stored[-1].sequence
+            if snapshots is not None and new_version // every != version // every:
+                await _snapshot(snapshots, decider, aggregate_id, new_state, new_version)
             return stored
         raise ConcurrencyError(decider.aggregate_type, aggregate_id, -1, -1)  # pragma: no cover
 
-    async def _committed(  # noqa: PLR0917 - private; one call site
+    def _committed(
         self,
         decider: AnyDecider,
-        aggregate_id: str,
+        key: tuple[str, str],
         state: Any,
-        version: int,
         events: Sequence[Any],
         stored: list[StoredEvent],
-    ) -> None:
+    ) -> Any:
+        """Cache the new state and wake the bus (a plain call: no coroutine per command)."""
         new_state = fold(decider, state, events)
-        self._cache.put((decider.aggregate_type, aggregate_id), new_state, stored[-1].sequence)
-        every = self.snapshot_every
-        snapshots = self.snapshots
-        if snapshots is not None and (version + len(events)) // every != version // every:
-            await self._snapshot(snapshots, decider, aggregate_id, new_state, version + len(events))
+        self._cache.put(key, new_state, stored[-1].sequence)
         if self.on_committed is not None:
             self.on_committed(stored[-1].position)
-
-    async def _append(
-        self,
-        decider: AnyDecider,
-        aggregate_id: str,
-        version: int,
-        events: Sequence[Any],
-        metadata: dict[str, str] | None,
-    ) -> list[StoredEvent]:
-        codec = self.codec(decider)
-        new = [codec.encode(e, self.new_id(), metadata) for e in events]
-        return await self.store.append(decider.aggregate_type, aggregate_id, version, new)
+        return new_state
 
     async def _from_snapshot[S](
         self, decider: Decider[S, Any, Any], aggregate_id: str
@@ -209,19 +201,19 @@ class CommandHandler:
             return initial, 0  # a snapshot from other code is worse than none
         return msgspec.json.decode(snap.state, type=type(initial)), snap.sequence
 
-    @staticmethod
-    async def _snapshot(
-        snapshots: SnapshotStore,
-        decider: AnyDecider,
-        aggregate_id: str,
-        new_state: Any,
-        new_version: int,
-    ) -> None:
-        snap = Snapshot(
-            aggregate_type=decider.aggregate_type,
-            aggregate_id=aggregate_id,
-            decider_version=decider.version,
-            sequence=new_version,
-            state=msgspec.json.encode(new_state),
-        )
-        await snapshots.put(snap)
+
+async def _snapshot(
+    snapshots: SnapshotStore,
+    decider: AnyDecider,
+    aggregate_id: str,
+    new_state: Any,
+    new_version: int,
+) -> None:
+    snap = Snapshot(
+        aggregate_type=decider.aggregate_type,
+        aggregate_id=aggregate_id,
+        decider_version=decider.version,
+        sequence=new_version,
+        state=msgspec.json.encode(new_state),
+    )
+    await snapshots.put(snap)

@@ -53,6 +53,27 @@ class EventCodec[E]:
             metadata=metadata or {},
         )
 
+    def encode_all(
+        self,
+        events: Iterable[E],
+        new_id: Callable[[], str],
+        metadata: dict[str, str] | None = None,
+    ) -> list[NewEvent]:
+        """`encode` for each of a command's events, each with an id from `new_id`."""
+        names, encode, out = self._names, self._encode, []
+        for e in events:
+            event_type, event_version = names[type(e)]  # type: ignore[index]
+            out.append(
+                NewEvent(
+                    event_id=new_id(),
+                    event_type=event_type,
+                    event_version=event_version,
+                    payload=encode(e),
+                    metadata=metadata or {},
+                )
+            )
+        return out
+
     def decode(self, stored: StoredEvent) -> E | None:
         """The domain event, or `None` if an upcaster dropped it."""
         fn = self._direct.get((stored.event_type, stored.event_version))
