@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import msgspec
@@ -96,7 +96,8 @@ class CommandHandler:
 
         Commands for one stream take turns in this process (first come, first served), so
         two busy tabs never race each other into retries; the expected-version check still
-        guards against other processes.
+        guards against other processes. One coroutine per command on the hot path (the rare
+        paths are helpers): each level costs its creation and a hop on every resume.
         """
         key = (decider.aggregate_type, aggregate_id)
         if key in self._turns:
@@ -104,7 +105,35 @@ class CommandHandler:
         else:
             self._turns[key] = None  # the common case: no queue, no future, no await
         try:
-            return await self._handle(decider, aggregate_id, command, metadata, key)
+            cached = self._cache.get(key)
+            fresh = cached is None  # read from the store during this call
+            state, version = cached or await self.load(decider, aggregate_id)
+            for attempt in range(1, self.max_attempts + 1):
+                try:
+                    events = decider.decide(state, command)
+                except DomainError:
+                    missed = await self._recheck_refusal(decider, key, state, version, fresh)
+                    if missed is None:
+                        raise
+                    (state, version), fresh = missed, True
+                    continue
+                if not events:
+                    return []
+                new = self.codec(decider).encode_all(events, self.new_id, metadata)
+                try:
+                    stored = await self.store.append(key[0], aggregate_id, version, new)
+                except ConcurrencyError:
+                    self._cache.evict(key)
+                    if attempt == self.max_attempts:
+                        raise
+                    state, version = await self._catch_up(decider, aggregate_id, state, version)
+                    fresh = True
+                    continue
+                snapshot = self._committed(decider, key, state, version, events, stored)
+                if snapshot is not None:
+                    await snapshot
+                return stored
+            raise ConcurrencyError(key[0], aggregate_id, -1, -1)  # pragma: no cover
         finally:
             self._pass_turn(key)
 
@@ -130,65 +159,38 @@ class CommandHandler:
                 return
         del self._turns[key]
 
-    async def _handle[C](
-        self,
-        decider: Decider[Any, C, Any],
-        aggregate_id: str,
-        command: C,
-        metadata: dict[str, str] | None,
-        key: tuple[str, str],
-    ) -> list[StoredEvent]:
-        cached = self._cache.get(key)
-        fresh = cached is None  # read from the store during this call
-        state, version = cached or await self.load(decider, aggregate_id)
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                events = decider.decide(state, command)
-            except DomainError:
-                if fresh:
-                    self._cache.put(key, state, version)  # the refusal needs no replay next time
-                    raise
-                # Decided on cached state: refuse only if no event is missing from it.
-                fresh = True
-                caught_up = await self._catch_up(decider, aggregate_id, state, version)
-                if caught_up[1] == version:
-                    self._cache.put(key, state, version)
-                    raise
-                state, version = caught_up
-                continue
-            if not events:
-                return []
-            new = self.codec(decider).encode_all(events, self.new_id, metadata)
-            try:
-                stored = await self.store.append(key[0], aggregate_id, version, new)
-            except ConcurrencyError:
-                self._cache.evict(key)
-                if attempt == self.max_attempts:
-                    raise
-                state, version = await self._catch_up(decider, aggregate_id, state, version)
-                fresh = True
-                continue
-            new_state = self._committed(decider, key, state, events, stored)
-            snapshots, every, new_version = self.snapshots, self.snapshot_every, stored[-1].sequence
-            if snapshots is not None and new_version // every != version // every:
-                await _snapshot(snapshots, decider, aggregate_id, new_state, new_version)
-            return stored
-        raise ConcurrencyError(decider.aggregate_type, aggregate_id, -1, -1)  # pragma: no cover
+    async def _recheck_refusal(
+        self, decider: AnyDecider, key: tuple[str, str], state: Any, version: int, fresh: bool
+    ) -> tuple[Any, int] | None:
+        """`None` if the refusal stands, else the state caught up with the events it missed
+        (decided on cached state: refuse only if no event is missing from it)."""
+        if not fresh:
+            missed = await self._catch_up(decider, key[1], state, version)
+            if missed[1] != version:
+                return missed
+        self._cache.put(key, state, version)  # the refusal needs no replay next time
+        return None
 
-    def _committed(
+    def _committed(  # noqa: PLR0917 - private; one call site
         self,
         decider: AnyDecider,
         key: tuple[str, str],
         state: Any,
+        version: int,
         events: Sequence[Any],
         stored: list[StoredEvent],
-    ) -> Any:
-        """Cache the new state and wake the bus (a plain call: no coroutine per command)."""
+    ) -> Coroutine[Any, Any, None] | None:
+        """Cache the new state and wake the bus (a plain call: no coroutine per command);
+        returns the snapshot write to await when one is due."""
         new_state = fold(decider, state, events)
-        self._cache.put(key, new_state, stored[-1].sequence)
+        last = stored[-1]
+        self._cache.put(key, new_state, last.sequence)
         if self.on_committed is not None:
-            self.on_committed(stored[-1].position)
-        return new_state
+            self.on_committed(last.position)
+        every = self.snapshot_every
+        if self.snapshots is None or last.sequence // every == version // every:
+            return None
+        return _snapshot(self.snapshots, decider, key[1], new_state, last.sequence)
 
     async def _from_snapshot[S](
         self, decider: Decider[S, Any, Any], aggregate_id: str
