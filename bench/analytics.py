@@ -5,7 +5,10 @@
 One process, one SQLite store populated once with N todo events (1M; 100k with
 --quick) over 2,000 owners. Times are medians of several runs:
 - rebuild: `AnalyticsFollower.rebuild()` from the SQLite store into a fresh DuckDB file;
-- catch-up: the last 10k events after a rewind of the projection;
+- catch-up: a follower in steady state, as the server runs it (`follow()`: bus, debounce,
+  DuckDB's WAL growing and flushed while it waits), catching up 10k events at a time
+  30 times (3 per 100k with --quick) from a projection built to 300k events before the
+  end: median, p90 and max; once idle between the steps, once busy (no pause);
 - dashboard cold: the five dashboard queries after a cache invalidation, one by one
   and together (as the page runs them); cached: one query answered from the cache;
 - DuckDB vs Python: the busiest-owners and completion-time aggregations in DuckDB, and
@@ -41,9 +44,10 @@ from ironstar.infra.analytics import (
     Filters,
     QueryCache,
 )
-from ironstar.infra.analytics._schema import TODOS_AFTER
-from ironstar.infra.analytics.follower import SCAN_THRESHOLD
+from ironstar.infra.analytics.follower import SCAN_THRESHOLD, Progress
 from ironstar.infra.analytics.queries import COMPLETION_BOUNDS
+from ironstar.infra.analytics.source import Lines, SqliteSource
+from ironstar.infra.bus import EventBus
 from ironstar.infra.event_store import SqliteEventStore
 from ironstar.kernel import NewEvent
 
@@ -109,26 +113,76 @@ async def bench_projection(store: SqliteEventStore, tmp: Path, repeats: int) -> 
         rebuilds.append(seconds)
         log(step="rebuild", events=events, seconds=round(seconds, 3))
         await follower.close()
-    follower = AnalyticsFollower(AnalyticsProjection(tmp / "rebuild-0.duckdb"), store)
-    last = follower.position
-    catch_ups = []
-    for _ in range(repeats * 3):
-        rewind(follower.projection, last - 10_000)
-        catch_ups.append(await timed(follower.catch_up))
-    await follower.close()
-    return {"rebuild": median_ms(rebuilds), "catch_up_10k": median_ms(catch_ups)}
+    out = {"rebuild": median_ms(rebuilds)}
+    steps = max(3, min(repeats * 10, await store.last_position() // 30_000))
+    for mode, pause in (("", None), ("_busy", 0.0)):
+        samples = await bench_following(store, tmp / f"follow{mode}.duckdb", steps, pause)
+        out |= {
+            f"catch_up_10k{mode}": median_ms(samples),
+            f"catch_up_10k{mode}_p90": round(
+                statistics.quantiles(samples, n=10, method="inclusive")[-1] * 1000, 3
+            ),
+            f"catch_up_10k{mode}_max": round(max(samples) * 1000, 3),
+        }
+        log(step=f"catch_up{mode}", ms=[round(t * 1000, 1) for t in samples])
+    return out
 
 
-def rewind(projection: AnalyticsProjection, position: int) -> None:
-    conn = projection.conn
-    conn.execute("DELETE FROM events WHERE position > ?", [position])
-    # The per-todo table as it was at `position` (the catch-up then folds the 10k in).
-    conn.execute("DELETE FROM todos")
-    conn.execute("INSERT INTO todos " + TODOS_AFTER.replace("$after", "0"))
-    # Flush the rewind's own WAL now: otherwise the timed commit pays for checkpointing it.
-    conn.execute("CHECKPOINT")
-    conn.execute("UPDATE checkpoints SET position = ? WHERE name = ?", [position, projection.name])
-    projection.position = position
+class GrowingSource(SqliteSource):
+    """The store as a live follower sees it: only positions up to `last` exist yet."""
+
+    last = 0
+
+    def read(self, after: int, limit: int) -> Lines | None:
+        limit = min(limit, self.last - after)
+        return super().read(after, limit) if limit > 0 else None
+
+    def last_position(self) -> int:
+        return min(self.last, super().last_position())
+
+
+async def bench_following(
+    store: SqliteEventStore, db: Path, steps: int, pause: float | None
+) -> list[float]:
+    """A follower in steady state: `steps` catch-ups of 10k through `follow()` (the bus, the
+    debounce, DuckDB's WAL growing and flushed as the server's follower does). `pause`
+    between the steps: None = long enough for the follower to go idle; 0 = busy."""
+    source = GrowingSource(store.path)
+    source.last = await store.last_position() - steps * 10_000
+    setup = AnalyticsFollower(
+        AnalyticsProjection(db), store, source=source, scan_threshold=SCAN_THRESHOLD
+    )
+    await setup.catch_up()
+    await setup.close()
+    follower = AnalyticsFollower(AnalyticsProjection(db), store, source=source)
+    samples: list[float] = []
+    catch_up = follower.catch_up
+
+    async def timed_catch_up(progress: Progress | None = None) -> int:
+        started = time.perf_counter()
+        loaded = await catch_up(progress)
+        if loaded:
+            samples.append(time.perf_counter() - started)
+        return loaded
+
+    follower.catch_up = timed_catch_up  # type: ignore[method-assign]
+    bus = EventBus(source.last)
+    following = asyncio.create_task(follower.follow(bus))
+    wait = follower.idle_seconds + 0.1 if pause is None else pause
+    try:
+        async with follower.applied.subscribe() as applied:
+            for _ in range(steps):
+                source.last += 10_000
+                bus.publish(source.last)
+                seen = follower.position
+                while seen < source.last:
+                    seen = await applied.wait(seen)
+                await asyncio.sleep(wait)
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+        await follower.close()
+    return samples
 
 
 async def bench_queries(tmp: Path, repeats: int) -> dict[str, Any]:

@@ -106,3 +106,52 @@ async def test_catch_up_reports_progress_in_batches(tmp_path: Path) -> None:
         assert seen == [(3, 10), (6, 10), (9, 10), (10, 10)]
     finally:
         await rig.close()
+
+
+async def _follow_until(rig: Rig, position: int) -> None:
+    seen = rig.follower.position
+    async with rig.follower.applied.subscribe() as applied, asyncio.timeout(5):
+        while seen < position:
+            seen = await applied.wait(seen)
+
+
+async def test_an_idle_follower_moves_duckdbs_wal_into_the_file(rig: Rig) -> None:
+    rig.follower.idle_seconds = 0.05
+    projection = rig.follower.projection
+    following = asyncio.create_task(rig.follower.follow(rig.bus))
+    try:
+        await rig.add("dan", "d1")
+        await _follow_until(rig, 1)
+        for _ in range(500):  # the batch's commit wrote a WAL; once idle, it is flushed
+            if not projection.wal_bytes():
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+    assert projection.wal_bytes() == 0
+    assert not projection.flush()  # nothing left to move
+    assert (await rig.service.summary(ALL)).added == 1
+
+
+async def test_a_busy_follower_flushes_the_wal_between_batches(rig: Rig, tmp_path: Path) -> None:
+    rig.follower.idle_seconds = 60  # never idle here
+    rig.follower.flush_bytes = 1  # any WAL: flush during the next debounce
+    following = asyncio.create_task(rig.follower.follow(rig.bus))
+    try:
+        await rig.add("erin", "e1")
+        await _follow_until(rig, 1)
+        assert rig.follower.projection.wal_bytes() > 0
+        await rig.add("erin", "e2")
+        await _follow_until(rig, 2)
+        # The database file alone (without the WAL) already holds the first batch.
+        copy = tmp_path / "copy.duckdb"
+        copy.write_bytes((tmp_path / "analytics.duckdb").read_bytes())
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+    alone = AnalyticsProjection(copy)
+    try:
+        assert (alone.position, alone.count()) == (1, 1)
+    finally:
+        alone.close()

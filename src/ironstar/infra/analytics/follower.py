@@ -20,7 +20,7 @@ import structlog
 
 from ironstar.infra.analytics.projection import AnalyticsProjection
 from ironstar.infra.analytics.source import Lines, Source, SqliteSource, read_store
-from ironstar.infra.bus import EventBus
+from ironstar.infra.bus import EventBus, Subscription
 from ironstar.infra.event_store import SqliteEventStore
 from ironstar.kernel import EventStore
 
@@ -43,6 +43,8 @@ class AnalyticsFollower:
         chunk_size: int = 5_000,
         scan_threshold: int | None = None,
         debounce_seconds: float = 0.2,
+        idle_seconds: float = 0.5,
+        flush_bytes: int = 4 << 20,
         retry_seconds: float = 5.0,
     ) -> None:
         self.projection = projection
@@ -61,6 +63,11 @@ class AnalyticsFollower:
         # otherwise another writer (`seed-demo`) could write at the same time.
         self.scan_threshold = scan_threshold
         self.debounce_seconds = debounce_seconds
+        # DuckDB's WAL is flushed into its file while the follower waits, never inside a
+        # batch: after `idle_seconds` without a wake-up, or during the debounce once it
+        # holds `flush_bytes` (steady traffic); see `AnalyticsProjection.flush`.
+        self.idle_seconds = idle_seconds
+        self.flush_bytes = flush_bytes
         self.retry_seconds = retry_seconds
         # Published after each committed catch-up; subscribe to re-query (dashboard streams).
         self.applied = EventBus(projection.position)
@@ -137,8 +144,30 @@ class AnalyticsFollower:
                     log.exception("analytics.catch_up_failed", position=self.position)
                     await asyncio.sleep(self.retry_seconds)
                     continue
-                await subscription.wait(self.position)
-                await asyncio.sleep(self.debounce_seconds)
+                await self._wait(subscription)
+
+    async def _wait(self, subscription: Subscription) -> None:
+        """Until the next wake-up and its debounce, flushing DuckDB's WAL meanwhile."""
+        try:
+            await asyncio.wait_for(subscription.wait(self.position), self.idle_seconds)
+        except TimeoutError:  # idle: flush now, off any batch's path
+            await self.flush()
+            await subscription.wait(self.position)
+            await asyncio.sleep(self.debounce_seconds)
+            return
+        debounce = asyncio.sleep(self.debounce_seconds)
+        if self.projection.wal_bytes() < self.flush_bytes:
+            await debounce
+        else:  # never idle, WAL growing: flush while the burst gathers
+            await asyncio.gather(debounce, self.flush())
+
+    async def flush(self) -> None:
+        """Move DuckDB's WAL into its file now (`AnalyticsProjection.flush`)."""
+        async with self._lock:
+            try:
+                await self._run(self.projection.flush)
+            except Exception:  # DuckDB checkpoints by itself later; never stop following
+                log.exception("analytics.flush_failed", position=self.position)
 
     async def close(self) -> None:
         async with self._lock:
