@@ -9,12 +9,22 @@ from ironstar.infra import MemoryEventStore
 from ironstar.kernel import (
     CommandHandler,
     ConcurrencyError,
+    FunctionDecider,
     MemorySnapshotStore,
     NewEvent,
     Snapshot,
     StoredEvent,
 )
-from tests.kernel.counter import Add, Close, CounterClosedError, CounterState, counter
+from tests.kernel.counter import (
+    Add,
+    Added,
+    Close,
+    CounterClosedError,
+    CounterEvent,
+    CounterState,
+    counter,
+    evolve,
+)
 
 
 async def test_handling_a_command_appends_its_events_and_wakes_the_bus() -> None:
@@ -187,3 +197,54 @@ async def test_a_conflict_catches_up_from_the_cached_version_and_decides_again()
         await mine.handle(counter, "c", Add(100))
     assert store.reads_after == [1]  # the two missed events, not a replay
     assert await store.last_position() == 3
+
+
+async def test_the_state_cache_forgets_the_stream_least_recently_commanded() -> None:
+    store = _CountingReads()
+    handler = CommandHandler(store, cache_size=2)
+    for aggregate_id in ("a", "b"):
+        await handler.handle(counter, aggregate_id, Add(1))
+    await handler.handle(counter, "a", Add(1))  # "b" is now the least recently used
+    await handler.handle(counter, "c", Add(1))  # a third stream: "b" leaves the cache
+    store.reads_after.clear()
+    await handler.handle(counter, "a", Add(1))
+    await handler.handle(counter, "b", Add(1))
+    assert store.reads_after == [0]  # only "b" was replayed
+    assert await handler.load(counter, "b") == (CounterState(total=2), 2)
+
+
+async def test_a_refusal_on_cached_state_keeps_the_stream_in_the_cache() -> None:
+    store = _CountingReads()
+    handler = CommandHandler(store, cache_size=2)
+    await handler.handle(counter, "a", Close())
+    await handler.handle(counter, "b", Add(1))
+    with pytest.raises(CounterClosedError):
+        await handler.handle(counter, "a", Add(1))  # "a" used last: "b" goes next
+    await handler.handle(counter, "c", Add(1))
+    store.reads_after.clear()
+    with pytest.raises(CounterClosedError):
+        await handler.handle(counter, "a", Add(1))
+    assert store.reads_after == [1]  # the check for missed events, not a replay (0)
+
+
+def _add_twice(state: CounterState, command: Add) -> list[Added]:
+    return [Added(command.amount), Added(command.amount)]
+
+
+two_adds = FunctionDecider(
+    aggregate_type="counter",
+    event_types=CounterEvent,
+    initial=CounterState,
+    decide_fn=_add_twice,
+    evolve_fn=evolve,
+)
+
+
+async def test_each_event_of_a_command_gets_its_own_id_from_new_id() -> None:
+    ids = iter(["id-1", "id-2"])
+    handler = CommandHandler(MemoryEventStore(), new_id=lambda: next(ids))
+    stored = await handler.handle(two_adds, "c", Add(3))
+    assert [(e.event_id, e.sequence, e.payload) for e in stored] == [
+        ("id-1", 1, b'{"type":"Added","amount":3}'),
+        ("id-2", 2, b'{"type":"Added","amount":3}'),
+    ]

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+
+from ironstar.kernel import uuid7
+
+# Parent and child each take a new millisecond after the fork, so each draws random bits:
+# the same bits in both would mean the child kept its parent's random state.
+_FORK = """
+import os, time
+from ironstar.kernel import uuid7
+uuid7()
+r, w = os.pipe()
+child = os.fork() == 0
+time.sleep(0.002)
+mine = uuid7()
+if child:
+    os.write(w, mine.encode())
+    os._exit(0)
+os.wait()
+print(mine, os.read(r, 36).decode())
+"""
+
+
+def test_uuid7_is_an_rfc_9562_version_7_uuid_stamped_with_the_current_millisecond() -> None:
+    before = time.time_ns() // 1_000_000
+    value = uuid.UUID(uuid7())
+    after = time.time_ns() // 1_000_000
+    assert (value.version, value.variant) == (7, uuid.RFC_4122)
+    assert before <= value.int >> 80 <= after
+
+
+def test_ids_of_one_process_never_repeat_and_sort_in_creation_order() -> None:
+    ids = [uuid7() for _ in range(50_000)]  # many per millisecond: the counter path
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _FORK], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    parent, child = out
+    assert parent[15:] != child[15:]  # the bits after the timestamp
