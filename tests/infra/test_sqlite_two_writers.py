@@ -121,3 +121,34 @@ async def test_two_stores_with_many_writers_on_one_aggregate_lose_nothing(
     assert [e.sequence for e in stream] == list(range(1, 65))
     assert len({e.payload for e in stream}) == 64
     await _check_one_stream_and_positions(one, "hot")
+
+
+async def test_starting_a_stream_the_writer_does_not_know_is_checked_by_the_constraint(
+    tmp_path: Path,
+) -> None:
+    """A fresh writer knows no stream: an append expecting version 0 is taken to start a
+    new stream without a `SELECT`. When the stream exists after all, the `UNIQUE`
+    constraint on its first sequence stops the batch, each request is retried alone on
+    fresh reads: the stale one fails with the actual version, a repeat returns the
+    stored events, the others commit."""
+    first = await SqliteEventStore.open(tmp_path / "e.db")
+    events = [new(1), new(2)]
+    stored = await first.append("counter", "a", 0, events)
+    await first.close()
+    store = await SqliteEventStore.open(tmp_path / "e.db")
+    results = await asyncio.gather(
+        store.append("counter", "b", 0, [new()]),
+        store.append("counter", "a", 0, [new()]),
+        store.append("counter", "a", 0, events),
+        store.append("counter", "c", 0, [new()]),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], ConcurrencyError)
+    assert (results[1].expected, results[1].actual) == (0, 2)
+    assert results[2] == stored
+    assert [[e.position for e in r] for r in (results[0], results[3]) if isinstance(r, list)] == [
+        [3],
+        [4],
+    ]
+    await _check_one_stream_and_positions(store, "a")
+    await store.close()

@@ -15,13 +15,14 @@ we did not foresee, disk full...), it is rolled back and each request is retried
 its own transaction, so one bad request never fails the others.
 
 The writer remembers what it committed (each stream's last sequence, the last
-position), so an append normally runs no `SELECT`. The memory is only a guess, checked
-three ways: `PRAGMA data_version` tells whether another connection (another process)
-committed since, and then the last position is re-read and the memory dropped if
-events were added; a version mismatch is re-checked with a `SELECT` before it is
-reported; and positions and sequences are inserted explicitly, so a stale guess hits
-the primary key or the `UNIQUE (aggregate_type, aggregate_id, sequence)` constraint,
-the batch is rolled back and every request retried on fresh `SELECT`s.
+position), so an append normally runs no `SELECT`; an append expecting version 0 of a
+stream it does not know is taken to start a new stream. Both are only guesses,
+checked three ways: `PRAGMA data_version` tells whether another connection (another
+process) committed since, and then the last position is re-read and the memory
+dropped if events were added; a version mismatch is re-checked with a `SELECT` before
+it is reported; and positions and sequences are inserted explicitly, so a stale guess
+hits the primary key or the `UNIQUE (aggregate_type, aggregate_id, sequence)`
+constraint, the batch is rolled back and every request retried on fresh `SELECT`s.
 """
 
 from __future__ import annotations
@@ -205,7 +206,7 @@ class Writer:
 
     def _alone(self, request: AppendRequest) -> Result:
         try:
-            return self._transaction([request])[0]
+            return self._transaction([request], guess=False)[0]
         except apsw.ConstraintError as exc:
             return self._explain(request, exc)
         except Exception as exc:
@@ -216,13 +217,15 @@ class Writer:
         found = self._repeat_or_conflict(request, -1)
         return exc if isinstance(found, ConcurrencyError) else found
 
-    def _transaction(self, batch: list[AppendRequest], *, begun: bool = False) -> list[Result]:
+    def _transaction(
+        self, batch: list[AppendRequest], *, begun: bool = False, guess: bool = True
+    ) -> list[Result]:
         conn = self._conn
         if not begun:
             conn.execute("BEGIN IMMEDIATE")
         try:
             self._check_others()
-            results, rows, versions, position = self._plan(batch)
+            results, rows, versions, position = self._plan(batch, guess=guess)
             _insert(conn, rows)
             conn.execute("COMMIT")
         except BaseException:
@@ -255,9 +258,13 @@ class Writer:
         self._position = position
 
     def _plan(
-        self, batch: list[AppendRequest]
+        self, batch: list[AppendRequest], *, guess: bool
     ) -> tuple[list[Result], list[list[Row]], dict[Key, int], int]:
         """Check every request against the stream versions, stamp the accepted ones.
+
+        With `guess`, a stream this writer does not know is taken to be new when the
+        request expects it to be (version 0): no `SELECT`, the `UNIQUE` constraint on
+        its first sequence checks the guess (requests retried alone never guess).
 
         Returns the results, the rows to insert (one list per accepted request), the new
         stream versions and the new last position.
@@ -273,7 +280,9 @@ class Writer:
             current = staged.get(key)
             if current is None:
                 current = known.get(key)
-                if current is None or current != req.expected_version:
+                if current is None and guess and req.expected_version == 0:
+                    current = 0
+                elif current is None or current != req.expected_version:
                     current = self._version(key)  # unknown, or a conflict to re-check
             if current != req.expected_version:
                 results.append(self._repeat_or_conflict(req, current))
