@@ -28,8 +28,9 @@ class Tracker:
     arrivals: list[list[float]] = field(default_factory=list)
     waiters: dict[int, tuple[int, asyncio.Future[None]]] = field(default_factory=dict)
 
-    def send(self, marker: bytes) -> int:
-        self.sent.append((marker, time.perf_counter()))
+    def send(self, marker: bytes, at: float | None = None) -> int:
+        """Look for `marker` from now on; latencies count from `at` (default: now)."""
+        self.sent.append((marker, time.perf_counter() if at is None else at))
         self.arrivals.append([])
         return len(self.sent) - 1
 
@@ -168,6 +169,8 @@ class Subscriber(asyncio.Protocol):
         self.tail = text[-31:]
 
     def _track(self, tracker: Tracker, text: bytes, now: float) -> None:
+        # Only markers on their way are searched (a few `in` scans per chunk: ~4 us each
+        # over a 10-item list, where one regex pass for all markers took ~200 us).
         sent = tracker.sent
         if self.cursor < len(sent):
             self.pending.extend(range(self.cursor, len(sent)))

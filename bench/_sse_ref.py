@@ -6,7 +6,8 @@ same htpy view itself (`todo_region`, so the bytes match Ironstar's). No persist
     .venv/bin/python bench/_sse_ref.py PORT [--floor]
 
 `--floor` serves a bare ASGI app instead: it holds each stream open until the client
-leaves, and a POST writes one patch straight to every stream. Its memory per idle stream
+leaves, and a POST (add, toggle-all, clear-completed) writes one patch straight to every
+stream. Its memory per idle stream
 is uvicorn's own cost, and its fan-out is the fastest any ASGI app on these settings can
 do (one `send` per stream), so both are floors for the real apps.
 """
@@ -113,9 +114,8 @@ async def floor(scope: Scope, receive: Receive, send: Send) -> None:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        # The same growing list and patch bytes as the other servers, rendered once.
-        marker = body.split(b'"input": "', 1)[-1].split(b'"', 1)[0].decode()
-        floor_list.append(Todo(str(uuid.uuid4()), marker))
+        # The same list and patch bytes as the other servers, rendered once.
+        _floor_command(scope["path"], body)
         region = todo_region(todos=TodoList(items=tuple(floor_list)), filter_="all")
         patch = str(SSE.patch_elements(str(region))).encode()
         loop = asyncio.get_running_loop()
@@ -136,6 +136,16 @@ async def floor(scope: Scope, receive: Receive, send: Send) -> None:
             pass
     finally:
         streams.discard(send)
+
+
+def _floor_command(path: str, body: bytes) -> None:
+    if path == "/api/todos/toggle-all":
+        floor_list[:] = [replace(todo, completed=True) for todo in floor_list]
+    elif path == "/api/todos/clear-completed":
+        floor_list[:] = [todo for todo in floor_list if not todo.completed]
+    else:
+        marker = body.split(b'"input": "', 1)[-1].split(b'"', 1)[0].decode()
+        floor_list.append(Todo(str(uuid.uuid4()), marker))
 
 
 async def _write(send: Send, message: Message) -> None:

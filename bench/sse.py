@@ -10,10 +10,15 @@ is the load generator (raw asyncio protocols on uvloop, see `_sse_client.py`).
 `--servers` and `--workloads` pick a subset; `BENCH_SRC` / `BENCH_BASE_SRC` run
 `ironstar` / `ironstar_base` from another copy of `src/` for A/B runs. Workloads:
 
-1. latency: 100 subscribers on one session's `/api/todos`, adds posted at 200/s for
-   5 s (after every 10 adds a toggle-all + clear-completed keeps the list short);
-   time from writing the POST to each subscriber reading the patch with its text;
-   `post_*_ms` is the POST's own round trip (the command path, commit included).
+1. latency: 100 subscribers on one session's `/api/todos`; an open-loop generator:
+   adds planned at a fixed 200/s for 5 s, each sent at its planned time over a pool of 8
+   keep-alive connections (never skipped; when all 8 are busy it waits for one and its
+   times still count from the planned time, so queueing shows); after every 10 adds a
+   toggle-all and a clear-completed in slots of their own keep the list short (240
+   commands/s in all). Latency: planned send -> each subscriber reading the patch with
+   the add's text; `post_*_ms`: planned send -> answer (`post_wire_*`: written ->
+   answer); `*_waiting_for_cpu`: the share of the run the server / this process were
+   ready to run but had no core (a shared box's noise, in numbers).
 2. fan_out: 5,000 subscribers on one session; time from one POST to the last of them
    reading the patch. Median of several commands.
 3. memory: server RSS per idle stream (2,000 streams), and RSS after each of 6 cycles
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -37,8 +43,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import psutil
@@ -110,67 +117,160 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def latency(port: int, seconds: float, rate: int, subscribers: int) -> dict[str, float]:
+class OpenLoop:
+    """Commands at planned times over a few keep-alive connections, never skipping one.
+
+    A command whose connection is not free yet waits for one, and its times still count
+    from its planned send time: a slow server shows up as latency, not as fewer commands
+    (no coordinated omission).
+    """
+
+    def __init__(self, cookie: str, pool: asyncio.Queue[Client]) -> None:
+        self.cookie = cookie
+        self.pool = pool
+        self.posts: list[float] = []  # planned send -> answer read
+        self.wire: list[float] = []  # written -> answer read: the server's own share
+        self.late: list[float] = []  # planned send -> written: waiting for a connection
+        self.errors: list[int] = []
+        self.answered = 0.0  # when the last answer came
+        self.commands = 0
+
+    async def post(
+        self,
+        path: str,
+        body: bytes,
+        planned: float,
+        *,
+        timed: bool = True,
+        on_write: Callable[[], object] | None = None,
+    ) -> None:
+        """POST at `planned`; `timed`: count it in the POST statistics."""
+        client = await self.pool.get()
+        try:
+            if on_write is not None:
+                on_write()
+            written = time.perf_counter()
+            client.send("POST", path, self.cookie, body)
+            status, _, _ = await client.response()
+        finally:
+            self.pool.put_nowait(client)
+        self.answered = now = time.perf_counter()
+        self.commands += 1
+        if status != 200:
+            self.errors.append(status)
+        if not timed:
+            return
+        self.posts.append(now - planned)
+        self.wire.append(now - written)
+        self.late.append(written - planned)
+
+
+async def sleep_until(moment: float) -> None:
+    delay = moment - time.perf_counter()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+def cpu_seconds(proc: psutil.Process) -> list[float]:
+    """CPU time used so far by the server process and by this one (the generator), and
+    the time each spent ready to run but waiting for a core (Linux schedstat, all their
+    threads): on a shared box, waits that no code change can remove."""
+    server = proc.cpu_times()
+    here = resource.getrusage(resource.RUSAGE_SELF)
+    return [
+        server.user + server.system,
+        here.ru_utime + here.ru_stime,
+        run_queue_seconds(proc.pid),
+        run_queue_seconds(os.getpid()),
+    ]
+
+
+def run_queue_seconds(pid: int) -> float:
+    total = 0
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += int((task / "schedstat").read_text().split()[1])
+    return total / 1e9
+
+
+async def latency(  # noqa: PLR0917 - one workload, its knobs side by side
+    port: int,
+    proc: psutil.Process,
+    seconds: float,
+    rate: int,
+    subscribers: int,
+    connections: int = 8,
+) -> dict[str, float]:
+    """Adds at `rate`/s on a fixed schedule (open loop) plus the commands that keep the
+    list short: after every 10 adds a toggle-all, then a clear-completed, each in a
+    slot of its own, so `rate` adds/s are `1.2 * rate` commands/s."""
     cookie = await new_session(port)
     tracker = Tracker()
     subs = await subscribe(port, cookie, subscribers, tracker=tracker)
-    # One connection: concurrent commands on one todo list conflict (optimistic
-    # concurrency; with 8 in flight the bounded retries run out and Ironstar answers
-    # 500), so commands go one after another.
     pool: asyncio.Queue[Client] = asyncio.Queue()
-    for _ in range(1):
+    for _ in range(connections):
         pool.put_nowait(await Client.open(port))
+    loop = OpenLoop(cookie, pool)
+    slot = 1 / (rate * 1.2)  # 12 slots per cycle: 10 adds, toggle-all, clear-completed
+    cycles = round(seconds * rate / 10)
 
-    async def command(seq: int) -> None:
-        client = await pool.get()
-        try:
-            marker = f"q{seq:07d}z".encode()
-            body = json.dumps({"input": marker.decode()}).encode()
-            client.send("POST", "/api/todos", cookie, body)
-            tracker.send(marker)
-            sent = time.perf_counter()
-            status, _, _ = await client.response()
-            answered.append(time.perf_counter() - sent)
-            assert status == 200, status
-            if seq % 10 == 9:
-                await client.call("POST", "/api/todos/toggle-all", cookie, b'{"completed":true}')
-                await client.call("POST", "/api/todos/clear-completed", cookie, b"{}")
-        finally:
-            pool.put_nowait(client)
+    async def add(seq: int, planned: float) -> None:
+        marker = f"q{seq:07d}z".encode()
+        body = json.dumps({"input": marker.decode()}).encode()
+        # Subscribers look for it once it is written; its latency counts from `planned`.
+        await loop.post(
+            "/api/todos", body, planned, on_write=partial(tracker.send, marker, planned)
+        )
 
-    answered: list[float] = []  # POST round trips: the command path alone (commit included)
+    async def housekeeping(toggle: float, clear: float) -> None:
+        # Keeps the list at about 10 items, on the schedule like the adds (a clear that
+        # waited for slow subscribers would let the list, and every patch, grow). The clear
+        # follows the toggle's answer, so the adds since were not marked and stay.
+        await loop.post("/api/todos/toggle-all", b'{"completed":true}', toggle, timed=False)
+        await sleep_until(clear)
+        await loop.post("/api/todos/clear-completed", b"{}", clear, timed=False)
 
-    # A tick that finds the connection still busy is skipped, not queued: the run lasts
-    # `seconds` whatever the server manages, and `adds_per_s` says what it managed.
+    cpu_before = cpu_seconds(proc)
+    start = time.perf_counter() + 0.05
     tasks: list[asyncio.Task[None]] = []
-    start = time.perf_counter()
-    ticks = int(seconds * rate)
-    for seq in range(ticks):
-        delay = start + seq / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        if pool.empty():
-            continue
-        tasks.append(asyncio.create_task(command(len(tasks))))
-        await asyncio.sleep(0)  # let it take the connection
-    await asyncio.gather(*tasks)
-    sent_for = time.perf_counter() - start
+    keepers: list[asyncio.Task[None]] = []
+    for cycle in range(cycles):
+        first = start + cycle * 12 * slot
+        for n in range(10):
+            await sleep_until(first + n * slot)
+            tasks.append(asyncio.create_task(add(len(tasks), first + n * slot)))
+        await sleep_until(first + 10 * slot)
+        keepers.append(asyncio.create_task(housekeeping(first + 10 * slot, first + 11 * slot)))
+    await asyncio.gather(*tasks, *keepers)
     total = len(tasks)
     await tracker.wait(len(tracker.sent) - 1, subscribers, 10)
+    took = loop.answered - start
+    cpu = [after - before for after, before in zip(cpu_seconds(proc), cpu_before, strict=True)]
+    busy = time.perf_counter() - start
     await asyncio.sleep(0.5)
     close_all(subs)
     while not pool.empty():
         pool.get_nowait().close()
     lat = [x for got in tracker.arrivals for x in got]
-    missing = total * subscribers - len(lat)
     return {
         "p50_ms": pct(lat, 0.5) * 1e3,
         "p99_ms": pct(lat, 0.99) * 1e3,
         "max_ms": max(lat) * 1e3,
-        "adds_per_s": total / sent_for,
-        "missed": missing,
-        "post_p50_ms": pct(answered, 0.5) * 1e3,
-        "post_p99_ms": pct(answered, 0.99) * 1e3,
+        "adds_per_s": total / took,
+        "commands_per_s": loop.commands / took,
+        "missed": total * subscribers - len(lat),
+        "errors": len(loop.errors),
+        "post_p50_ms": pct(loop.posts, 0.5) * 1e3,
+        "post_p99_ms": pct(loop.posts, 0.99) * 1e3,
+        "post_wire_p50_ms": pct(loop.wire, 0.5) * 1e3,
+        "post_wire_p99_ms": pct(loop.wire, 0.99) * 1e3,
+        "post_late_p99_ms": pct(loop.late, 0.99) * 1e3,
+        # Share of one core each process used while the run lasted, and the share of
+        # the run each spent waiting for a core (other processes on the box included).
+        "server_cpu": cpu[0] / busy,
+        "generator_cpu": cpu[1] / busy,
+        "server_waiting_for_cpu": cpu[2] / busy,
+        "generator_waiting_for_cpu": cpu[3] / busy,
     }
 
 
@@ -276,10 +376,10 @@ def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
-async def run(kind: str, quick: bool, workloads: set[str]) -> dict[str, object]:
+async def run(kind: str, quick: bool, workloads: set[str], rate: int) -> dict[str, object]:
     out: dict[str, object] = {}
     if kind == "floor":  # a bare ASGI app that holds streams and broadcasts each POST
-        workloads = workloads & {"memory", "fan_out"}
+        workloads = workloads & {"memory", "latency", "fan_out"}
     with tempfile.TemporaryDirectory() as tmp, server(kind, Path(tmp)) as (port, proc):
         # Memory first, on a fresh server: after 5,000 streams the heap only shrinks.
         if "memory" in workloads:
@@ -287,7 +387,7 @@ async def run(kind: str, quick: bool, workloads: set[str]) -> dict[str, object]:
         repeats = 1 if quick else 3
         if "latency" in workloads:
             out["latency"] = median_of(
-                [await latency(port, 2 if quick else 5, 200, 100) for _ in range(repeats)]
+                [await latency(port, proc, 2 if quick else 5, rate, 100) for _ in range(repeats)]
             )
         if "fan_out" in workloads:
             out["fan_out"] = await fan_out(port, 1000 if quick else 5000, 3 if quick else 7)
@@ -314,14 +414,16 @@ def ratios(ours: dict[str, object], ref: dict[str, object]) -> dict[str, float]:
     }
 
 
-async def main_async(quick: bool, servers: list[str], workloads: set[str]) -> dict[str, object]:
-    result: dict[str, object] = {"quick": quick}
+async def main_async(
+    quick: bool, servers: list[str], workloads: set[str], rate: int
+) -> dict[str, object]:
+    result: dict[str, object] = {"quick": quick, "latency_adds_per_s_offered": rate}
     stario_ok = STARIO_PYTHON.exists()  # noqa: ASYNC240  # once, before any server starts
     for kind in servers:
         if kind == "stario" and not stario_ok:
             result[kind] = {"skipped": f"no {STARIO_PYTHON} (see bench/README.md)"}
             continue
-        result[kind] = await run(kind, quick, workloads)
+        result[kind] = await run(kind, quick, workloads, rate)
     ours = result.get("ironstar")
     for kind in servers:
         theirs = result.get(kind)
@@ -342,6 +444,7 @@ def main() -> int:
     parser.add_argument(
         "--workloads", default=",".join(WORKLOADS), help="comma-separated subset to run"
     )
+    parser.add_argument("--rate", type=int, default=200, help="latency: adds per second")
     args = parser.parse_args()
     servers = [s for s in args.servers.split(",") if s]
     workloads = {w for w in args.workloads.split(",") if w}
@@ -349,7 +452,7 @@ def main() -> int:
         parser.error(f"unknown: {sorted(unknown)}")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
-    result = uvloop.run(main_async(args.quick, servers, workloads))
+    result = uvloop.run(main_async(args.quick, servers, workloads, args.rate))
     print(json.dumps(result, indent=2 if not args.json else None))
     return 0
 
