@@ -64,11 +64,14 @@ class CommandHandler:
 
     def codec(self, decider: AnyDecider) -> EventCodec[Any]:
         """The decider's codec, built once (the pair keeps the decider alive for its id)."""
-        entry = self._codecs.get(id(decider))
-        if entry is None:
-            entry = (decider, EventCodec(decider.event_types, self.upcasters))
-            self._codecs[id(decider)] = entry
-        return entry[1]
+        return (self._codecs.get(id(decider)) or self._add_codec(decider))[1]
+
+    def _add_codec(self, decider: AnyDecider) -> tuple[AnyDecider, EventCodec[Any]]:
+        entry = self._codecs[id(decider)] = (
+            decider,
+            EventCodec(decider.event_types, self.upcasters),
+        )
+        return entry
 
     async def load[S](self, decider: Decider[S, Any, Any], aggregate_id: str) -> tuple[S, int]:
         """The current state and version (last sequence, 0 for a new stream)."""
@@ -119,7 +122,8 @@ class CommandHandler:
                     continue
                 if not events:
                     return []
-                new = self.codec(decider).encode_all(events, self.new_id, metadata)
+                codec = self._codecs.get(id(decider)) or self._add_codec(decider)
+                new = codec[1].encode_all(events, self.new_id, metadata)
                 try:
                     stored = await self.store.append(key[0], aggregate_id, version, new)
                 except ConcurrencyError:
@@ -135,7 +139,10 @@ class CommandHandler:
                 return stored
             raise ConcurrencyError(key[0], aggregate_id, -1, -1)  # pragma: no cover
         finally:
-            self._pass_turn(key)
+            if self._turns[key] is None:
+                del self._turns[key]  # nobody waits: no method call
+            else:
+                self._pass_turn(key)
 
     async def _wait_turn(self, key: tuple[str, str]) -> None:
         waiting = self._turns[key]
@@ -182,7 +189,9 @@ class CommandHandler:
     ) -> Coroutine[Any, Any, None] | None:
         """Cache the new state and wake the bus (a plain call: no coroutine per command);
         returns the snapshot write to await when one is due."""
-        new_state = fold(decider, state, events)
+        new_state, evolve = state, decider.evolve
+        for event in events:  # `fold`, inlined
+            new_state = evolve(new_state, event)
         last = stored[-1]
         self._cache.put(key, new_state, last.sequence)
         if self.on_committed is not None:
