@@ -40,7 +40,9 @@ def pragma(conn: apsw.Connection, setting: str) -> None:
     conn.execute(f"PRAGMA {setting}").fetchall()
 
 
-def scalar(conn: apsw.Connection, sql: str, args: tuple[apsw.SQLiteValue, ...] = ()) -> int:
+def scalar(
+    conn: apsw.Connection | apsw.Cursor, sql: str, args: tuple[apsw.SQLiteValue, ...] = ()
+) -> int:
     """The integer in the first column of the first row (0 when no row or NULL)."""
     rows = conn.execute(sql, args).fetchall()
     value = rows[0][0] if rows else None
