@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ironstar.infra import MemoryEventStore
+from ironstar.infra import MemoryEventStore, SqliteEventStore
 from ironstar.kernel import (
     CommandHandler,
     ConcurrencyError,
@@ -248,3 +249,22 @@ async def test_each_event_of_a_command_gets_its_own_id_from_new_id() -> None:
         ("id-1", 1, b'{"type":"Added","amount":3}'),
         ("id-2", 2, b'{"type":"Added","amount":3}'),
     ]
+
+
+async def test_sixty_four_commands_on_one_aggregate_commit_once_each_in_a_durable_store(
+    tmp_path: Path,
+) -> None:
+    store = await SqliteEventStore.open(tmp_path / "e.db", durable=True)
+    try:
+        # Two handlers on one store, as two processes: turns within each, conflicts between.
+        mine, other = (CommandHandler(store, max_attempts=100) for _ in range(2))
+        await asyncio.gather(
+            *(handler.handle(counter, "hot", Add(1)) for handler in (mine, other) * 32)
+        )
+        stream = await store.read_stream("counter", "hot")
+        assert [e.sequence for e in stream] == list(range(1, 65))
+        assert [e.position for e in stream] == list(range(1, 65))
+        assert len({e.event_id for e in stream}) == 64
+        assert await mine.load(counter, "hot") == (CounterState(total=64), 64)
+    finally:
+        await store.close()
