@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
@@ -40,15 +40,17 @@ class FunctionDecider[S, C, E]:
     decide_fn: Callable[[S, C], Sequence[E]]
     evolve_fn: Callable[[S, E], S]
     version: int = 1
+    # The functions themselves, not methods that call them: `evolve` runs once per event
+    # in every replay and projection, where a wrapper's extra call showed.
+    decide: Callable[[S, C], Sequence[E]] = field(init=False, repr=False, compare=False)
+    evolve: Callable[[S, E], S] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "decide", self.decide_fn)
+        object.__setattr__(self, "evolve", self.evolve_fn)
 
     def initial_state(self) -> S:
         return self.initial()
-
-    def decide(self, state: S, command: C) -> Sequence[E]:
-        return self.decide_fn(state, command)
-
-    def evolve(self, state: S, event: E) -> S:
-        return self.evolve_fn(state, event)
 
 
 def fold[S, E](decider: Decider[S, Any, E], state: S, events: Sequence[E]) -> S:
