@@ -53,10 +53,11 @@ def uuid7() -> str:
 
 
 def _new_millisecond(clock: _Clock, ms: int) -> None:
+    """unix_ts_ms (48 bits), version 7, rand_a (12), variant 0b10, rand_b's top 14 bits."""
     rand = _random.getrandbits(74)
-    t = ms & 0xFFFFFFFFFFFF
-    rand_a, rand_b = rand >> 62, rand >> 48 & 0x3FFF
-    clock.head = f"{t >> 16:08x}-{t & 0xFFFF:04x}-7{rand_a:03x}-{0x8000 | rand_b:04x}-"
+    high = ((ms & 0xFFFFFFFFFFFF) << 16 | 0x7000 | rand >> 62).to_bytes(8).hex()
+    variant = (0x8000 | rand >> 48 & 0x3FFF).to_bytes(2).hex()
+    clock.head = f"{high[:8]}-{high[8:12]}-{high[12:]}-{variant}-"
     clock.ms = ms
     clock.tail = rand & 0x7FFFFFFFFFFF  # 47 bits: 2^47 ids before the 48-bit tail overflows
 
