@@ -40,7 +40,7 @@ class AnalyticsFollower:
         *,
         source: Source | None = None,
         batch_size: int = 50_000,
-        chunk_size: int = 5_000,
+        chunk_size: int = 10_000,
         scan_threshold: int | None = None,
         debounce_seconds: float = 0.2,
         idle_seconds: float = 0.5,
@@ -50,10 +50,10 @@ class AnalyticsFollower:
         self.projection = projection
         self.store = store
         self.batch_size = batch_size  # events per transaction (at most)
-        # Events per read (at most batch_size). Each chunk costs a statement (~4 ms of CPU
-        # here): smaller chunks overlap more of SQLite's work with DuckDB's when a core is
-        # free, and lose when none is. 10k catch-ups, interleaved, quiet 2-core box: 5k
-        # chunks 48-50 ms median, 10k 55, 2.5k 61-63 (under load 10k did better).
+        # Events per read (at most batch_size). Smaller chunks overlap more of SQLite's work
+        # with DuckDB's when a core is free, but each costs a statement on both sides and
+        # colder caches: a 10k catch-up in 5k chunks used 34-38 ms of CPU against 29-32 in
+        # one 10k chunk (steady-state follower, interleaved); the box is shared, so CPU wins.
         self.chunk_size = chunk_size
         # Gaps at least this big (a rebuild, a long outage) are loaded by DuckDB's
         # sqlite_scanner straight from the store's file, when the store is SQLite. None
