@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -37,6 +38,20 @@ def test_ids_of_one_process_never_repeat_and_sort_in_creation_order() -> None:
     ids = [uuid7() for _ in range(50_000)]  # many per millisecond: the counter path
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
+
+
+def test_ids_made_on_several_threads_at_once_never_repeat() -> None:
+    made: list[list[str]] = [[] for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda out=out: out.extend(uuid7() for _ in range(20_000)))
+        for out in made
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    everything = [i for out in made for i in out]
+    assert len(set(everything)) == len(everything) == 80_000
 
 
 def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
