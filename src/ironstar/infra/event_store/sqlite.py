@@ -18,12 +18,7 @@ from typing import cast
 
 import apsw
 
-from ironstar.infra.event_store._schema import (
-    COLUMNS,
-    connect,
-    create_schema,
-    to_events,
-)
+from ironstar.infra.event_store._schema import COLUMNS, connect, create_schema, to_events
 from ironstar.infra.event_store._writer import AppendRequest, Writer
 from ironstar.infra.event_store.connection import scalar
 from ironstar.kernel import EventRow, NewEvent, StoreClosedError, StoredEvent, StreamRow
