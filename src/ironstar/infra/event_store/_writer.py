@@ -62,7 +62,8 @@ type Key = tuple[str, str]
 type Row = tuple[apsw.SQLiteValue, ...]  # lazy alias: apsw.SQLiteValue is in the stubs only
 
 _encode = msgspec.json.encode
-_CHUNK = 128  # rows per multi-row INSERT (1,280 parameters)
+_CHUNK = 128  # rows per multi-row INSERT (1,280 parameters; 3 kB of SQL, under the 16 kB
+# up to which apsw caches a prepared statement: `Connection.cache_stats()`)
 _LONG = 8  # events in one append from which multi-row INSERTs pay
 _REMEMBERED = 100_000  # stream versions kept; past that the memory starts over
 
