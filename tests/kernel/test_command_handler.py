@@ -268,3 +268,32 @@ async def test_sixty_four_commands_on_one_aggregate_commit_once_each_in_a_durabl
         assert await mine.load(counter, "hot") == (CounterState(total=64), 64)
     finally:
         await store.close()
+
+
+class _FirstAppendFails(_SlowAppends):
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    async def append(
+        self, aggregate_type: str, aggregate_id: str, expected_version: int, events: Any
+    ) -> list[StoredEvent]:
+        if not self.failed:
+            self.failed = True
+            await asyncio.sleep(0)
+            raise OSError("disk full")
+        return await super().append(aggregate_type, aggregate_id, expected_version, events)
+
+
+async def test_a_command_that_fails_passes_its_turn_to_the_commands_waiting_for_it() -> None:
+    handler = CommandHandler(_FirstAppendFails(), max_attempts=1)
+    results = await asyncio.wait_for(  # a hang guard, not a timing
+        asyncio.gather(
+            *(handler.handle(counter, "hot", Add(n)) for n in (1, 10, 100)),
+            return_exceptions=True,
+        ),
+        5,
+    )
+    assert isinstance(results[0], OSError)
+    assert await handler.load(counter, "hot") == (CounterState(total=110), 2)
+    assert await asyncio.wait_for(handler.handle(counter, "hot", Add(1000)), 5)  # free again
