@@ -72,6 +72,25 @@ async def test_both_sources_produce_the_same_rows(tmp_path: Path) -> None:
     assert len(fast) == 4 + 2  # todos t1 (added, completed) and t2 (added)
 
 
+async def test_a_payload_stored_over_several_lines_loads_as_one_row(tmp_path: Path) -> None:
+    pretty = b'{\n  "todo_id": "t1",\n  "text": "two\\nlines"\n}'
+    event = NewEvent(event_id="e1", event_type="TodoAdded", event_version=1, payload=pretty)
+    rows = []
+    for name, store in [
+        ("fast", await SqliteEventStore.open(tmp_path / "s.sqlite3")),
+        ("generic", MemoryEventStore()),
+    ]:
+        await store.append("todo_list", "a", 0, [event])
+        follower = AnalyticsFollower(AnalyticsProjection(tmp_path / f"{name}.duckdb"), store)
+        assert await follower.catch_up() == 1
+        sql = "SELECT position, todo_id, text_length FROM events"
+        rows.append(follower.projection.conn.execute(sql).fetchall())
+        await follower.close()
+        if isinstance(store, SqliteEventStore):
+            await store.close()
+    assert rows[0] == rows[1] == [(1, "t1", len("two\nlines"))]
+
+
 async def test_the_follower_picks_the_sqlite_source_for_a_sqlite_store(tmp_path: Path) -> None:
     store = await SqliteEventStore.open(tmp_path / "s.sqlite3")
     follower = AnalyticsFollower(AnalyticsProjection(tmp_path / "a.duckdb"), store)

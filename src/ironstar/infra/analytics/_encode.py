@@ -1,7 +1,8 @@
 """Stored events → newline-delimited JSON for DuckDB's bulk JSON reader.
 
 The payload is already JSON, so it is spliced in as `msgspec.Raw` (never decoded here);
-short keys keep the file small. No numpy or Arrow needed.
+only a payload written over several lines is compacted first, since each row must be one
+line. Short keys keep the file small. No numpy or Arrow needed.
 
 The time is the event's `occurred_at` metadata when present (demo data and imports carry
 the time the thing happened), else the store's `created_at`.
@@ -40,8 +41,12 @@ def encode_batch(events: Sequence[StoredEvent]) -> bytes:
                 e.aggregate_id,
                 e.event_type,
                 e.metadata.get(OCCURRED_AT) or e.created_at,
-                msgspec.Raw(e.payload),
+                msgspec.Raw(_one_line(e.payload)),
             )
             for e in events
         ]
     )
+
+
+def _one_line(payload: bytes) -> bytes:
+    return msgspec.json.format(payload, indent=-1) if b"\n" in payload else payload
