@@ -11,7 +11,7 @@ import pytest
 from ironstar.infra.analytics import AnalyticsFollower, AnalyticsProjection
 from ironstar.infra.analytics.source import SqliteSource
 from ironstar.infra.event_store import MemoryEventStore, SqliteEventStore
-from ironstar.kernel import NewEvent
+from ironstar.kernel import EventStore, NewEvent
 
 
 def new(i: int, kind: str, payload: dict[str, Any], meta: dict[str, str]) -> NewEvent:
@@ -76,10 +76,11 @@ async def test_a_payload_stored_over_several_lines_loads_as_one_row(tmp_path: Pa
     pretty = b'{\n  "todo_id": "t1",\n  "text": "two\\nlines"\n}'
     event = NewEvent(event_id="e1", event_type="TodoAdded", event_version=1, payload=pretty)
     rows = []
-    for name, store in [
+    stores: list[tuple[str, EventStore]] = [
         ("fast", await SqliteEventStore.open(tmp_path / "s.sqlite3")),
         ("generic", MemoryEventStore()),
-    ]:
+    ]
+    for name, store in stores:
         await store.append("todo_list", "a", 0, [event])
         follower = AnalyticsFollower(AnalyticsProjection(tmp_path / f"{name}.duckdb"), store)
         assert await follower.catch_up() == 1
