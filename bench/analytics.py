@@ -52,7 +52,13 @@ from ironstar.infra.event_store import SqliteEventStore
 from ironstar.kernel import NewEvent
 
 ALL = Filters()
-TARGETS_MS = {"rebuild": 3000.0, "catch_up_10k": 50.0, "dashboard_cold": 100.0, "cached": 1.0}
+TARGETS_MS = {
+    "rebuild": 3000.0,
+    "catch_up_10k": 50.0,
+    "catch_up_10k_p90": 50.0,  # "reliably": 9 catch-ups in 10
+    "dashboard_cold": 100.0,
+    "cached": 1.0,
+}
 PER_APPEND = 50  # events per stream per append
 
 
