@@ -30,6 +30,8 @@ from starlette.types import Receive, Scope, Send
 from ironstar.web.compression import StreamCompressor, negotiate
 
 if TYPE_CHECKING:
+    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+
     from ironstar.web.topics import Producer, Topic, Topics
 
 log = structlog.get_logger(__name__)
@@ -45,6 +47,7 @@ class Sink:
 
     __slots__ = (
         "_compressor",
+        "_cycle",
         "_events",
         "_hub",
         "_loop",
@@ -69,6 +72,7 @@ class Sink:
         self._compressor = compressor  # None: identity, every sink sends the shared bytes
         self._pending: bytes | None = None
         self._task: asyncio.Task[None] | None = None  # a write waiting for the socket
+        self._cycle: RequestResponseCycle | None = None  # when writing to it directly
         self.busy = False
         self.closed = False
         self.stopping = False  # we, not the server, asked the stream to end
@@ -79,6 +83,7 @@ class Sink:
         task = asyncio.current_task()
         assert task is not None
         self.task, self._loop, self._send = task, task.get_loop(), send
+        self._cycle = _direct(send)
         self._hub._register(self)
         events, self._events = self._events, None  # the request's description: free it
         if isinstance(events, SharedView):
@@ -102,12 +107,31 @@ class Sink:
         if self.busy:
             self._pending = chunk
             return
+        cycle = self._cycle
+        if cycle is not None and not cycle.flow.write_paused and not cycle.disconnected:
+            self._write_frame(cycle, chunk)
+            return
         self.busy = True
         # Eager: runs to completion right here unless the transport is paused, so a
         # write to a fast client schedules nothing on the loop.
         task = asyncio.Task(self._drain(chunk), loop=self._loop, eager_start=True)
         if not task.done():
             self._task = task
+
+    def _write_frame(self, cycle: RequestResponseCycle, chunk: bytes) -> None:
+        """What uvicorn's `send` would write for this body chunk, without its frames: one
+        HTTP/1.1 chunk, framed once per change for all identity streams (`StreamHub`)."""
+        hub = self._hub
+        body = chunk if self._compressor is None else self._compressor.compress(chunk)
+        if body:  # an empty chunk would end the response
+            try:
+                cycle.transport.write(hub.frame(body))
+            except Exception:  # the transport is closing: end the stream
+                self.stop()
+                return
+            hub.bytes_sent += len(body)
+            hub.direct_writes += 1
+        self.wrote = True
 
     async def send(self, chunk: bytes) -> None:
         """Write and wait until it is on its way: iterator streams go at their client's pace."""
@@ -158,8 +182,18 @@ class StreamHub:
     heartbeat_seconds: float = 15.0
     shutdown: asyncio.Event = field(default_factory=asyncio.Event)
     bytes_sent: int = 0
+    direct_writes: int = 0  # chunks written to the transport without the server's `send`
     _open: set[Sink] = field(default_factory=set)
     _ticker: asyncio.Task[None] | None = None
+    _framed: tuple[bytes, bytes] = (b"", b"")  # the last body and its HTTP/1.1 chunk
+
+    def frame(self, body: bytes) -> bytes:
+        """`body` as one HTTP/1.1 chunk; a change's chunk is framed once for all streams."""
+        last, framed = self._framed
+        if body is not last:
+            framed = b"%x\r\n%b\r\n" % (len(body), body)
+            self._framed = (body, framed)
+        return framed
 
     @property
     def open_streams(self) -> int:
@@ -244,6 +278,39 @@ class EventStream(Response):
         if held is None:
             raise RuntimeError("EventStream needs the app to be a StreamingStarlette")
         held.append(Sink(self._events, self._hub, codec))  # held once the stack returned
+
+
+def _httptools_cycle() -> type[RequestResponseCycle] | None:
+    try:
+        from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+    except ImportError:  # pragma: no cover - uvicorn without httptools: every write is `send`
+        return None
+    return RequestResponseCycle
+
+
+HTTPTOOLS_CYCLE = _httptools_cycle()
+
+
+def _direct(send: Send) -> RequestResponseCycle | None:
+    """uvicorn's httptools response behind `send`, if this stream may write to it directly.
+
+    Its `send` turns each body message into one chunk written to the transport, checking
+    flow control and disconnects first (0.54). For a chunked response that started, a
+    held stream writes the same bytes itself, making the same checks, when nothing is in
+    flight: ~3 us less per write (an ASGI message, two coroutine frames, a join). A
+    paused or closed transport takes the `send` path (which waits for the drain), and the
+    end of the response always does, so uvicorn's own state stays right.
+    """
+    cycle = getattr(send, "__self__", None)
+    if (
+        HTTPTOOLS_CYCLE is not None
+        and isinstance(cycle, HTTPTOOLS_CYCLE)
+        and cycle.chunked_encoding is True  # not a HEAD, no content-length
+        and cycle.response_started
+        and not cycle.response_complete
+    ):
+        return cycle
+    return None
 
 
 async def _pump(events: Callable[[], AsyncIterator[str | bytes]], sink: Sink) -> None:
