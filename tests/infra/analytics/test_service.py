@@ -155,3 +155,29 @@ async def test_a_busy_follower_flushes_the_wal_between_batches(rig: Rig, tmp_pat
         assert (alone.position, alone.count()) == (1, 1)
     finally:
         alone.close()
+
+
+async def test_a_failing_flush_does_not_stop_the_follower(rig: Rig) -> None:
+    rig.follower.idle_seconds = 0.01
+    flushes: list[int] = []
+
+    def failing_flush() -> bool:
+        flushes.append(rig.follower.position)
+        raise RuntimeError("checkpoint failed")
+
+    rig.follower.projection.flush = failing_flush  # type: ignore[method-assign]
+    following = asyncio.create_task(rig.follower.follow(rig.bus))
+    try:
+        await rig.add("fay", "f1")
+        await _follow_until(rig, 1)
+        for _ in range(500):
+            if flushes:
+                break
+            await asyncio.sleep(0.01)
+        await rig.add("fay", "f2")
+        await _follow_until(rig, 2)
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+    assert flushes[0] == 1
+    assert (await rig.service.summary(ALL)).added == 2
