@@ -117,7 +117,7 @@ def todo_region(*, todos: TodoList, filter_: Filter) -> Element:
             label(for_="toggle-all")["Mark all as complete"],
             todo_list(todos=todos, filter_=filter_),
         ],
-        todo_footer(todos=todos, filter_=filter_) if has_items else None,
+        _footer_html(todos.active_count, todos.completed_count, filter_) if has_items else None,
     ]
 
 
@@ -162,8 +162,13 @@ def _item_html(todo: Todo) -> Markup:
     return todo_item(todo=todo).__html__()  # escaped by htpy: Markup, inserted as is
 
 
-def todo_footer(*, todos: TodoList, filter_: Filter) -> Element:
-    left = todos.active_count
+@lru_cache(maxsize=256)
+def _footer_html(left: int, completed: int, filter_: Filter) -> Markup:
+    """The footer depends on two counts and the filter only: rendered once per triple."""
+    return todo_footer(left=left, completed=completed, filter_=filter_).__html__()
+
+
+def todo_footer(*, left: int, completed: int, filter_: Filter) -> Element:
     return footer(".footer")[
         span(".todo-count", aria_live="polite")[
             strong[str(left)], " item" if left == 1 else " items", " left"
@@ -175,7 +180,7 @@ def todo_footer(*, todos: TodoList, filter_: Filter) -> Element:
             )
         ],
         button(".clear-completed", {"data-on:click": CLEAR})["Clear completed"]
-        if todos.completed_count
+        if completed
         else None,
     ]
 
