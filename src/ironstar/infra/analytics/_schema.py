@@ -66,7 +66,7 @@ WHERE p > ?
 # (parallel over rowid ranges, payload parsed once by `json_transform`), the very same
 # rows as LOAD. It scans the whole table (no `position > N` pushdown), so catch-ups stay
 # on the NDJSON path. The scanner brings its own copy of SQLite: closing the file there
-# drops the POSIX locks this process holds through Python's sqlite3 (the store's writer),
+# drops the POSIX locks this process holds through apsw (the store's writer and readers),
 # so only a process that does not write the store may use it (see `follower.py`).
 # Parameters: file, after, last.
 _STORED_TIME = f"coalesce(json_extract_string(metadata, '$.{OCCURRED_AT}'), created_at)"
