@@ -270,6 +270,7 @@ async def latency(  # noqa: PLR0917 - one workload, its knobs side by side
         "server_cpu": cpu[0] / busy,
         "generator_cpu": cpu[1] / busy,
         "server_waiting_for_cpu": cpu[2] / busy,
+        "server_cpu_ms_per_command": cpu[0] / loop.commands * 1e3,
         "generator_waiting_for_cpu": cpu[3] / busy,
     }
 
