@@ -50,7 +50,6 @@ class Sink:
         "_cycle",
         "_events",
         "_hub",
-        "_loop",
         "_pending",
         "_send",
         "_source",
@@ -61,7 +60,6 @@ class Sink:
         "task",
         "wrote",
     )
-    _loop: asyncio.AbstractEventLoop
     _send: Send
     task: asyncio.Task[object]  # the request's task, which holds the stream open
 
@@ -82,7 +80,7 @@ class Sink:
         """Open the stream on the request's task: join its view or start its pump."""
         task = asyncio.current_task()
         assert task is not None
-        self.task, self._loop, self._send = task, task.get_loop(), send
+        self.task, self._send = task, send
         self._cycle = _direct(send)
         self._hub._register(self)
         events, self._events = self._events, None  # the request's description: free it
@@ -114,7 +112,8 @@ class Sink:
         self.busy = True
         # Eager: runs to completion right here unless the transport is paused, so a
         # write to a fast client schedules nothing on the loop.
-        task = asyncio.Task(self._drain(chunk), loop=self._loop, eager_start=True)
+        loop = self.task.get_loop()  # not kept: every idle stream's 8 bytes count
+        task = asyncio.Task(self._drain(chunk), loop=loop, eager_start=True)
         if not task.done():
             self._task = task
 
