@@ -304,9 +304,13 @@ def _direct(send: Send) -> RequestResponseCycle | None:
     if (
         HTTPTOOLS_CYCLE is not None
         and isinstance(cycle, HTTPTOOLS_CYCLE)
-        and cycle.chunked_encoding is True  # not a HEAD, no content-length
-        and cycle.response_started
-        and not cycle.response_complete
+        # getattr: a uvicorn whose cycle lost one of these (a later release) gets `send`
+        and getattr(cycle, "chunked_encoding", None) is True  # not a HEAD, no content-length
+        and getattr(cycle, "response_started", False) is True
+        and getattr(cycle, "response_complete", True) is False
+        and hasattr(cycle, "flow")
+        and hasattr(cycle, "transport")
+        and hasattr(cycle, "disconnected")
     ):
         return cycle
     return None
