@@ -18,7 +18,7 @@ from ironstar.infra.analytics import (
 )
 from ironstar.infra.bus import EventBus
 from ironstar.infra.event_store import MemoryEventStore
-from ironstar.kernel import CommandHandler
+from ironstar.kernel import CommandHandler, StoredEvent
 
 ALL = Filters()
 
@@ -106,6 +106,57 @@ async def test_catch_up_reports_progress_in_batches(tmp_path: Path) -> None:
         assert seen == [(3, 10), (6, 10), (9, 10), (10, 10)]
     finally:
         await rig.close()
+
+
+class TrafficStore(MemoryEventStore):
+    """Events keep arriving: every read through the port is followed by one more add."""
+
+    commands: CommandHandler
+
+    async def read_all(
+        self, after_position: int = 0, limit: int = 1000, aggregate_type: str | None = None
+    ) -> list[StoredEvent]:
+        events = await super().read_all(after_position, limit, aggregate_type)
+        n = await self.last_position()
+        await self.commands.handle(todo_list, "gil", AddTodo(f"g{n}", "more"))
+        return events
+
+
+async def test_a_catch_up_loads_what_was_stored_when_it_started(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    store = rig.follower.store = rig.store = TrafficStore()
+    store.commands = rig.commands = CommandHandler(store)
+    rig.follower.chunk_size, rig.follower.batch_size = 2, 100
+    try:
+        for i in range(5):
+            await rig.add("gil", f"a{i}")
+        # Chasing the adds that land during the batch would not end before `batch_size`.
+        assert await rig.follower.catch_up() == 5
+        assert rig.follower.position == 5
+        stored = await store.last_position()
+        assert stored == 8  # one add per chunk read: 2 + 2 + 1
+        assert await rig.follower.catch_up() == stored - 5
+        assert (await rig.service.summary(ALL)).added == stored
+    finally:
+        await rig.close()
+
+
+async def test_steady_traffic_is_loaded_at_most_once_per_interval(rig: Rig) -> None:
+    rig.follower.min_interval_seconds = 1.5
+    batches: list[int] = []
+    rig.follower.listeners.append(batches.append)
+    following = asyncio.create_task(rig.follower.follow(rig.bus))
+    try:
+        await rig.add("hal", "h0")
+        await _follow_until(rig, 1)  # the first wake-up after a quiet spell: the debounce
+        for i in range(1, 6):  # each add 5 debounces after the last, all within the interval
+            await asyncio.sleep(0.05)
+            await rig.add("hal", f"h{i}")
+        await _follow_until(rig, 6)
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+    assert batches == [1, 6]
 
 
 async def _follow_until(rig: Rig, position: int) -> None:
