@@ -11,6 +11,9 @@ One process, one SQLite store populated once with N todo events (1M; 100k with
   end: median, p90 and max; once idle between the steps, once busy (no pause);
 - dashboard cold: the five dashboard queries after a cache invalidation, one by one
   and together (as the page runs them); cached: one query answered from the cache;
+- live: a follower following a fresh store while events arrive one at a time at 240/s
+  for 3 s (the server's todo traffic in bench/sse.py's latency workload): the CPU of its
+  threads per event and the batches it committed (at most one per `min_interval_seconds`);
 - DuckDB vs Python: the busiest-owners and completion-time aggregations in DuckDB, and
   the same in pure Python over the rows read from SQLite (the reads included).
 """
@@ -25,6 +28,7 @@ import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from bisect import bisect_right
 from collections import Counter
@@ -34,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -303,6 +308,47 @@ async def bench_vs_python(db: Path, tmp: Path, repeats: int) -> dict[str, Any]:
     return out
 
 
+async def bench_live(tmp: Path, rate: int = 240, seconds: float = 3.0) -> dict[str, Any]:
+    """The follower's own CPU (its writer and reader threads) while events keep coming."""
+    store = await SqliteEventStore.open(tmp / "live.sqlite3", durable=False)
+    follower = AnalyticsFollower(AnalyticsProjection(tmp / "live.duckdb"), store)
+    batches: list[int] = []
+    follower.listeners.append(batches.append)
+    bus = EventBus()
+    following = asyncio.create_task(follower.follow(bus))
+    rng = random.Random(7)
+    total = round(rate * seconds)
+    await asyncio.sleep(0.1)  # its first (empty) catch-up: threads started
+    before = _follower_cpu()
+    started = time.perf_counter()
+    try:
+        for i in range(total):
+            await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
+            stored = await store.append("todo_list", "live", i, _stream_events(rng, 0, i, 1))
+            bus.publish(stored[-1].position)
+        async with follower.applied.subscribe() as applied:
+            seen = follower.position
+            while seen < total:
+                seen = await applied.wait(seen)
+        cpu = _follower_cpu() - before
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+        await follower.close()
+        await store.close()
+    return {
+        "live_events": total,
+        "live_batches": len(batches),
+        "live_follower_cpu_ms_per_event": round(cpu * 1000 / total, 4),
+    }
+
+
+def _follower_cpu() -> float:
+    """CPU seconds of the follower's threads (named by its executors) in this process."""
+    ids = {t.native_id for t in threading.enumerate() if t.name.startswith("analytics-")}
+    return sum(t.user_time + t.system_time for t in psutil.Process().threads() if t.id in ids)
+
+
 def _clock(run: Callable[[], object]) -> float:
     started = time.perf_counter()
     run()
@@ -323,6 +369,8 @@ async def main_async(events: int, repeats: int, store_path: Path | None = None) 
         finally:
             await store.close()
         timings |= await bench_queries(tmp, repeats)
+        live = await bench_live(tmp)
+        log(step="live", **live)
         vs_python = await bench_vs_python(db, tmp, repeats)
     checks = {
         k: {"ms": timings[k], "target_ms": t, "ok": timings[k] <= t} for k, t in TARGETS_MS.items()
@@ -334,6 +382,7 @@ async def main_async(events: int, repeats: int, store_path: Path | None = None) 
         "repeats": repeats,
         "timings_ms": timings,
         "vs_python": vs_python,
+        "live": live,
         "targets": checks,
     }
 
