@@ -1,8 +1,9 @@
 """AnalyticsFollower: keeps the DuckDB projection up to date with the event store.
 
 Woken by the bus (a wake-up only), it waits a short debounce so a burst of commands
-becomes one batch, reads what it missed from the store by position, and loads it in
-its own worker thread (DuckDB calls block). A batch (one DuckDB transaction) is read in
+becomes one batch (under steady traffic, at least `min_interval_seconds` since the last
+catch-up), reads what was stored up to then by position, and loads it in its own worker
+thread (DuckDB calls block). A batch (one DuckDB transaction) is read in
 chunks: SQLite builds the next chunk on the reader thread while DuckDB loads this one.
 Listeners hear the new position after each committed catch-up: the query cache drops its
 entries, dashboard streams re-query.
