@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import apsw
 import pytest
@@ -85,4 +86,71 @@ async def test_appends_of_any_length_are_stored_whole_and_in_order(tmp_path: Pat
         assert [e.payload for e in stored] == [new(i).payload for i in range(n)]
     everything = await store.read_all(limit=10_000)
     assert [e.position for e in everything] == list(range(1, sum(lengths) + 1))
+    await store.close()
+
+
+async def test_a_sequential_callers_append_is_committed_without_a_trip_through_the_loop(
+    tmp_path: Path,
+) -> None:
+    """After a lone append, the next lone append commits before its caller awaits it."""
+    store = await SqliteEventStore.open(tmp_path / "e.db")
+    await store.append("counter", "a", 0, [new()])  # the writer learns it serves one caller
+    ran: list[int] = []
+    asyncio.get_running_loop().call_soon(ran.append, 1)
+    stored = await store.append("counter", "a", 1, [new()])
+    assert ran == []  # the loop did not run in between: the append never yielded
+    assert [e.sequence for e in stored] == [2]
+    await asyncio.sleep(0)
+    assert ran == [1]
+    await store.close()
+
+
+async def test_a_caller_appending_in_a_tight_loop_still_lets_other_tasks_run(
+    tmp_path: Path,
+) -> None:
+    """Commits made before the caller awaits come in streaks of a few milliseconds."""
+    store = await SqliteEventStore.open(tmp_path / "e.db")
+    for version in range(2):
+        await store.append("counter", "a", version, [new()])  # now a sequential caller
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for version in range(2, 300):
+        await store.append("counter", "a", version, [new()])
+    elapsed = loop.time() - started
+    task.cancel()
+    # A turn of the ticker at least every 25 ms (a streak: 2 ms, plus a commit or two).
+    assert ticks >= max(2, int(elapsed / 0.025))
+    await store.close()
+
+
+async def test_concurrent_appends_after_lone_ones_are_still_committed_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await SqliteEventStore.open(tmp_path / "e.db")
+    for version in range(3):
+        await store.append("counter", "a", version, [new()])
+    transactions: list[int] = []
+    writer = store._writer  # counting its transactions
+    commit = writer._commit
+
+    def counting(batch: list[Any], **kwargs: bool) -> list[Any]:
+        transactions.append(len(batch))
+        return commit(batch, **kwargs)
+
+    monkeypatch.setattr(writer, "_commit", counting)
+    results = await asyncio.gather(
+        *(store.append("counter", f"g{i}", 0, [new()]) for i in range(20))
+    )
+    assert len(results) == 20
+    assert sum(transactions) == 20
+    assert len(transactions) <= 2  # the first may go alone; the rest share one transaction
     await store.close()

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 
-from ironstar.kernel import uuid7
+import pytest
+
+from ironstar.kernel import utc_now_iso, uuid7
 
 # Parent and child each take a new millisecond after the fork, so each draws random bits:
 # the same bits in both would mean the child kept its parent's random state.
@@ -60,3 +64,20 @@ def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
     ).stdout.split()
     parent, child = out
     assert parent[15:] != child[15:]  # the bits after the timestamp
+
+
+def test_utc_now_iso_is_the_current_utc_time_with_six_fraction_digits() -> None:
+    before = datetime.now(UTC)
+    stamps = [utc_now_iso() for _ in range(2000)]
+    after = datetime.now(UTC)
+    for stamp in stamps:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", stamp)
+        assert before <= datetime.fromisoformat(stamp) <= after
+    assert stamps == sorted(stamps)  # fixed width: text order is time order
+
+
+def test_utc_now_iso_moves_on_to_the_next_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    ns = iter([1_800_000_000_999_999_000, 1_800_000_001_000_001_000])
+    monkeypatch.setattr(time, "time_ns", lambda: next(ns))
+    assert utc_now_iso() == "2027-01-15T08:00:00.999999+00:00"
+    assert utc_now_iso() == "2027-01-15T08:00:01.000001+00:00"

@@ -17,7 +17,7 @@ its own transaction, so one bad request never fails the others.
 The writer remembers what it committed (each stream's last sequence, the last
 position), so an append normally runs no `SELECT`; an append expecting version 0 of a
 stream it does not know is taken to start a new stream. Both are only guesses,
-checked three ways: `PRAGMA data_version` tells whether another connection (another
+checked three ways: the connection's data version tells whether another connection (another
 process) committed since, and then the last position is re-read and the memory
 dropped if events were added; a version mismatch is re-checked with a `SELECT` before
 it is reported; and positions and sequences are inserted explicitly, so a stale guess
@@ -31,10 +31,12 @@ import asyncio
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from functools import cache
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 import apsw
 import msgspec
@@ -65,6 +67,7 @@ _encode = msgspec.json.encode
 _CHUNK = 128  # rows per multi-row INSERT (1,280 parameters; 3 kB of SQL, under the 16 kB
 # up to which apsw caches a prepared statement: `Connection.cache_stats()`)
 _LONG = 8  # events in one append from which multi-row INSERTs pay
+_STREAK_SECONDS = 0.002  # how long one caller may keep the loop with back-to-back commits
 _REMEMBERED = 100_000  # stream versions kept; past that the memory starts over
 
 
@@ -105,6 +108,9 @@ class Writer:
         self._versions: dict[Key, int] = {}
         self._position: int | None = None
         self._data_version: int | None = None
+        # The task whose lone append was flushed last (see `_commit_now`).
+        self._lone_task: asyncio.Task[Any] | None = None
+        self._streak_start: float | None = None
         self._thread = threading.Thread(target=self._run, name="ironstar-writer", daemon=True)
         self._thread.start()
 
@@ -114,21 +120,54 @@ class Writer:
             raise StoreClosedError("event store is closed")
         loop = request.loop
         gathered = self._gathering.get(loop)
-        if gathered is None:
-            self._gathering[loop] = [request]
-            loop.call_soon(self._flush, loop)
-        else:
+        if gathered is not None:
             gathered.append(request)
+            return
+        task = asyncio.current_task(loop)
+        if task is not None and task is self._lone_task and self._commit_now(request):
+            return
+        self._gathering[loop] = [request]
+        loop.call_soon(self._flush, loop, task)
+
+    def _commit_now(self, request: AppendRequest) -> bool:
+        """Commit the append of a sequential caller (the task whose lone append was the
+        last one flushed) before it awaits: its future is then done when awaited, so it
+        goes on without two trips through the loop. Other tasks' appends are gathered as
+        usual (a burst of requests still shares one transaction). A streak of such
+        commits is cut after `_STREAK_SECONDS`: that append goes through the loop, which
+        lets other tasks run."""
+        if not self._inline or not self._queue.empty():
+            return False
+        now = time.perf_counter()
+        if self._streak_start is None:
+            self._streak_start = now
+            request.loop.call_soon(self._end_streak)
+        elif now - self._streak_start > _STREAK_SECONDS:
+            return False
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            results = self._commit_inline([request])
+        finally:
+            self._lock.release()
+        if results is None:
+            return False
+        _resolve([(request, results[0])])
+        return True
+
+    def _end_streak(self) -> None:
+        self._streak_start = None
 
     def hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
         """Queue what `loop` has gathered now (before `close`, so it gets committed)."""
         if batch := self._gathering.pop(loop, None):
             self._queue.put(batch)
 
-    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _flush(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any] | None) -> None:
         batch = self._gathering.pop(loop, None)
         if not batch:
             return  # handed over by `close`
+        self._lone_task = task if len(batch) == 1 else None
         if self._closed:
             _resolve([(req, _closed_error()) for req in batch])
             return
@@ -234,15 +273,19 @@ class Writer:
             self._forget()
             sql.execute("ROLLBACK")
             raise
+        self._data_version = self._conn.data_version()
         self._remember(versions, position)
         return results
 
     def _check_others(self) -> None:
-        """Drop the remembered versions if another connection has added events since."""
-        data_version = scalar(self._sql, "PRAGMA data_version")
+        """Drop the remembered versions if another connection has added events since.
+
+        `Connection.data_version` (the pager's counter, a C call: 0.06 µs against 3 µs for
+        `PRAGMA data_version`) moves on every commit, this connection's included, so it
+        is read again after each of our commits."""
+        data_version = self._conn.data_version()
         if data_version == self._data_version and self._position is not None:
             return
-        self._data_version = data_version
         position = self._last_position()
         if position != self._position:
             self._versions.clear()
