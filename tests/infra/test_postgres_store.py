@@ -16,6 +16,7 @@ from uuid import uuid4
 
 import psycopg
 import pytest
+from msgspec.structs import replace
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -135,6 +136,25 @@ async def test_stores_on_one_database_see_each_others_versions_and_retries(conni
     assert await one.last_position() == 1
     await one.close()
     await two.close()
+
+
+@pytest.mark.postgres
+async def test_a_payload_postgres_cannot_store_fails_only_its_own_append(conninfo: str) -> None:
+    """Payloads are stored as TEXT: bytes that are not UTF-8 cannot be, nor can a NUL."""
+    store = await PostgresEventStore.open(conninfo)
+    bad = [replace(new(), payload=b"\xff"), replace(new(), payload=b'"\x00"')]
+    results = await asyncio.gather(
+        store.append("counter", "a", 0, [new()]),
+        store.append("counter", "b", 0, bad[:1]),
+        store.append("counter", "c", 0, bad[1:]),
+        store.append("counter", "d", 0, [new()]),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], UnicodeDecodeError)
+    assert isinstance(results[2], psycopg.DataError)
+    assert [e.position for r in results if isinstance(r, list) for e in r] == [1, 2]
+    assert [e.aggregate_id for e in await store.read_all()] == ["a", "d"]
+    await store.close()
 
 
 @pytest.mark.postgres

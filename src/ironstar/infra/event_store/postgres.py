@@ -147,13 +147,18 @@ class PostgresEventStore:
     @classmethod
     async def open(cls, conninfo: str, *, readers: int = 4) -> PostgresEventStore:
         writer = await AsyncConnection.connect(conninfo)
-        async with writer.transaction():
-            await writer.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            await writer.execute(SCHEMA)
         pool = AsyncConnectionPool(
             conninfo, min_size=1, max_size=readers, open=False, kwargs={"autocommit": True}
         )
-        await pool.open(wait=True)
+        try:
+            async with writer.transaction():
+                await writer.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                await writer.execute(SCHEMA)
+            await pool.open(wait=True)
+        except BaseException:
+            await writer.close()
+            await pool.close()
+            raise
         return cls(conninfo, writer, pool)
 
     async def append(
@@ -233,6 +238,7 @@ class PostgresEventStore:
     # The writer: one transaction at a time on `_writer`, run by the `_drain` task.
 
     async def _drain(self) -> None:
+        batch: list[_Append] = []
         try:
             while self._queue:
                 batch, self._queue = self._queue[:_MAX_BATCH], self._queue[_MAX_BATCH:]
@@ -243,20 +249,21 @@ class PostgresEventStore:
                     _resolve(request, result)
         finally:
             self._draining = None
-            for request in self._queue:  # only if this task was cancelled
+            for request in [*batch, *self._queue]:  # unanswered only if this task was cancelled
                 _resolve(request, StoreClosedError("event store is closed"))
             self._queue.clear()
 
     async def _commit(self, batch: list[_Append]) -> list[Result]:
         try:
             return await self._attempt(batch)
-        except psycopg.Error as exc:
+        except Exception as exc:  # handed to the callers, one by one
             if len(batch) == 1:
                 return [await self._explain(batch[0], exc)]
-            # Something no check foresaw: retry each alone, so one bad request fails alone.
+            # Something no check foresaw (a payload that is not UTF-8...): retry each alone,
+            # so one bad request fails alone.
             return [(await self._commit([request]))[0] for request in batch]
 
-    async def _explain(self, request: _Append, exc: psycopg.Error) -> Result:
+    async def _explain(self, request: _Append, exc: Exception) -> Result:
         """A lone append failed: a unique violation still means a repeat or a conflict."""
         if not isinstance(exc, psycopg.errors.UniqueViolation):
             return exc
