@@ -15,10 +15,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ironstar.feature import Feature, FeatureParts, discover_features
-from ironstar.infra import EventBus, SqliteEventStore
+from ironstar.infra import EventBus, SqliteEventStore, SqliteSnapshotStore
 from ironstar.infra.projections import ProjectionRunner
 from ironstar.infra.sessions import SessionStore
-from ironstar.kernel import CommandHandler, ConcurrencyError, EventStore
+from ironstar.kernel import CommandHandler, ConcurrencyError, EventStore, SnapshotStore
 from ironstar.logs import configure_logging
 from ironstar.services import Services
 from ironstar.settings import Settings, load_settings
@@ -79,18 +79,32 @@ def _services(
 ) -> Services:
     store = store or SqliteEventStore(settings.database_path, durable=settings.durable)
     bus = EventBus()
+    snapshots = _snapshots(settings, store)
     nav = [f.nav for f in features if f.nav is not None]
     return Services(
         settings=settings,
         layout=Layout(assets=assets, nav=nav, dev=settings.dev),
         store=store,
         bus=bus,
-        commands=CommandHandler(store, on_committed=bus.publish),
+        commands=CommandHandler(
+            store,
+            on_committed=bus.publish,
+            snapshots=snapshots,
+            snapshot_every=settings.snapshot_every,
+        ),
+        snapshots=snapshots,
         projections=ProjectionRunner(store, bus),
         sessions=SessionStore(settings.database_path, ttl_seconds=settings.session_ttl_seconds),
         streams=StreamHub(heartbeat_seconds=settings.heartbeat_seconds),
         topics=Topics(),
     )
+
+
+def _snapshots(settings: Settings, store: EventStore) -> SnapshotStore | None:
+    """A SQLite store keeps its snapshots in its own file; other stores go without."""
+    if settings.snapshot_every <= 0 or not isinstance(store, SqliteEventStore):
+        return None
+    return SqliteSnapshotStore(store.path)
 
 
 def _routes(
@@ -135,6 +149,8 @@ async def _lifespan(
         await services.topics.close()
         await services.projections.stop()
         await services.store.close()
+        if services.snapshots is not None:
+            await services.snapshots.close()
         services.sessions.close()
         log.info("ironstar.stopped")
 

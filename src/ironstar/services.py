@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from ironstar.infra.bus import EventBus
     from ironstar.infra.projections import ProjectionRunner
     from ironstar.infra.sessions import SessionStore
-    from ironstar.kernel import CommandHandler, EventStore
+    from ironstar.kernel import CommandHandler, EventStore, SnapshotStore
     from ironstar.settings import Settings
     from ironstar.web.layout import Layout
     from ironstar.web.streams import StreamHub
@@ -23,6 +23,7 @@ class Services:
     store: EventStore
     bus: EventBus
     commands: CommandHandler
+    snapshots: SnapshotStore | None  # the one `commands` writes to, if any
     projections: ProjectionRunner
     sessions: SessionStore
     streams: StreamHub

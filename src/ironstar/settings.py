@@ -29,6 +29,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 1024 * 1024
     heartbeat_seconds: float = 15.0
     session_ttl_seconds: int = 14 * 24 * 3600
+    # Snapshot a stream's state every N events (SQLite store only; 0 turns snapshots off).
+    snapshot_every: int = 100
     # Allowed extra origins for commands (besides the request's own host), comma separated.
     trusted_origins: tuple[str, ...] = ()
     static_root: Path = PACKAGE_DIR / "static"

@@ -2,5 +2,12 @@
 
 from ironstar.infra.bus import EventBus, Subscription
 from ironstar.infra.event_store import MemoryEventStore, SqliteEventStore
+from ironstar.infra.snapshots import SqliteSnapshotStore
 
-__all__ = ["EventBus", "MemoryEventStore", "SqliteEventStore", "Subscription"]
+__all__ = [
+    "EventBus",
+    "MemoryEventStore",
+    "SqliteEventStore",
+    "SqliteSnapshotStore",
+    "Subscription",
+]

@@ -16,8 +16,12 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SnapshotStore(Protocol):
+    """The latest snapshot per stream. `put` keeps the stored one if it is newer (a higher
+    `sequence`): writers racing, or a slow write landing late, never move a stream back."""
+
     async def get(self, aggregate_type: str, aggregate_id: str) -> Snapshot | None: ...
     async def put(self, snapshot: Snapshot) -> None: ...
+    async def close(self) -> None: ...
 
 
 class MemorySnapshotStore:
@@ -30,4 +34,10 @@ class MemorySnapshotStore:
         return self._items.get((aggregate_type, aggregate_id))
 
     async def put(self, snapshot: Snapshot) -> None:
-        self._items[(snapshot.aggregate_type, snapshot.aggregate_id)] = snapshot
+        key = (snapshot.aggregate_type, snapshot.aggregate_id)
+        current = self._items.get(key)
+        if current is None or snapshot.sequence >= current.sequence:
+            self._items[key] = snapshot
+
+    async def close(self) -> None:
+        """Nothing to release."""
