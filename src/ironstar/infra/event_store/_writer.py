@@ -147,12 +147,12 @@ class Writer:
         if not self._lock.acquire(blocking=False):
             return False
         try:
-            results = self._commit_inline([request])
+            result = self._commit_inline(request)
         finally:
             self._lock.release()
-        if results is None:
+        if result is None:
             return False
-        _resolve([(request, results[0])])
+        _resolve_one(request, result)
         return True
 
     def _end_streak(self) -> None:
@@ -178,11 +178,11 @@ class Writer:
             and self._lock.acquire(blocking=False)
         ):
             try:
-                results = self._commit_inline(batch)
+                result = self._commit_inline(batch[0])
             finally:
                 self._lock.release()
-            if results is not None:
-                _resolve(list(zip(batch, results, strict=True)))
+            if result is not None:
+                _resolve_one(batch[0], result)
                 return
         self._queue.put(batch)
 
@@ -224,11 +224,11 @@ class Writer:
             batch.extend(item)
         return batch
 
-    def _commit_inline(self, batch: list[AppendRequest]) -> list[Result] | None:
-        """Commit on the loop thread, or `None` if another connection holds the write
-        lock: the loop must not sleep in the busy handler, the writer thread may."""
+    def _commit_inline(self, request: AppendRequest) -> Result | None:
+        """Commit a lone append on the loop thread, or `None` if another connection holds
+        the write lock: the loop must not sleep in the busy handler, the writer thread may."""
         if self._closed:
-            return [_closed_error() for _ in batch]
+            return _closed_error()
         conn = self._conn
         conn.set_busy_timeout(0)
         try:
@@ -237,7 +237,7 @@ class Writer:
             return None
         finally:
             conn.set_busy_timeout(BUSY_TIMEOUT_MS)
-        return self._commit(batch, begun=True)
+        return self._commit([request], begun=True)[0]
 
     def _commit(self, batch: list[AppendRequest], *, begun: bool = False) -> list[Result]:
         try:
@@ -316,6 +316,13 @@ class Writer:
         """
         position = self._position or 0
         known = self._versions
+        if guess and len(batch) == 1:  # a lone append, the usual case: no loop, no staging
+            req = batch[0]
+            key = (req.aggregate_type, req.aggregate_id)
+            if known.get(key, 0) == req.expected_version:
+                stored, req_rows = _stamp(req, position, utc_now_iso())
+                n = len(stored)
+                return [stored], [req_rows], {key: req.expected_version + n}, position + n
         staged: dict[Key, int] = {}
         results: list[Result] = []
         rows: list[list[Row]] = []
@@ -411,9 +418,12 @@ def _insert(conn: apsw.Cursor, rows: list[list[Row]]) -> None:
     a long append through multi-row INSERTs of up to `_CHUNK` rows, a fifth cheaper per
     row for a run of one stream, but dearer than `executemany` for rows spread over many
     streams (measured)."""
+    if len(rows) == 1 and len(rows[0]) == 1:
+        conn.execute(INSERT, rows[0][0])  # a lone command
+        return
     short = [row for req_rows in rows if len(req_rows) < _LONG for row in req_rows]
     if len(short) == 1:
-        conn.execute(INSERT, short[0])  # a lone command: no executemany set-up
+        conn.execute(INSERT, short[0])  # no executemany set-up
     elif short:
         conn.executemany(INSERT, short)
     for req_rows in rows:
@@ -448,9 +458,14 @@ def _settle(batch: list[AppendRequest], results: list[Result]) -> None:
 
 def _resolve(pairs: list[tuple[AppendRequest, Result]]) -> None:
     for req, result in pairs:
-        if req.future.done():
-            continue  # cancelled by its caller; the append may still have committed
-        if isinstance(result, BaseException):
-            req.future.set_exception(result)
-        else:
-            req.future.set_result(result)
+        _resolve_one(req, result)
+
+
+def _resolve_one(req: AppendRequest, result: Result) -> None:
+    future = req.future
+    if future.done():
+        return  # cancelled by its caller; the append may still have committed
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
