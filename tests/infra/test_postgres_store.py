@@ -21,7 +21,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from ironstar.infra.event_store import PostgresEventStore
-from ironstar.kernel import ConcurrencyError, EventStore
+from ironstar.kernel import ConcurrencyError, DuplicateEventError, EventStore
 from tests.infra.store_contract import StoreContract, new
 
 URL = "IRONSTAR_TEST_POSTGRES_URL"
@@ -136,6 +136,28 @@ async def test_stores_on_one_database_see_each_others_versions_and_retries(conni
     assert await one.last_position() == 1
     await one.close()
     await two.close()
+
+
+@pytest.mark.postgres
+async def test_appends_of_one_batch_that_share_event_ids_are_decided_one_after_the_other(
+    conninfo: str,
+) -> None:
+    """The second of two identical appends is a repeat of the first; an append reusing
+    one id of another is refused; neither fails the first."""
+    store = await PostgresEventStore.open(conninfo)
+    events, other = [new(1), new(2)], new(3)
+    results = await asyncio.gather(
+        store.append("counter", "a", 0, events),
+        store.append("counter", "a", 0, events),
+        store.append("counter", "b", 0, [other]),
+        store.append("counter", "c", 0, [events[0]]),
+        return_exceptions=True,
+    )
+    assert results[0] == results[1]
+    assert isinstance(results[2], list)
+    assert isinstance(results[3], DuplicateEventError)
+    assert [e.aggregate_id for e in await store.read_all()] == ["a", "a", "b"]
+    await store.close()
 
 
 @pytest.mark.postgres
