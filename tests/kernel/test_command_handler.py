@@ -137,6 +137,37 @@ async def test_a_snapshot_from_another_decider_version_is_ignored() -> None:
     assert await handler.load(counter, "c") == (CounterState(total=2), 1)
 
 
+async def test_an_unreadable_snapshot_is_ignored_and_the_events_replayed() -> None:
+    snapshots = MemorySnapshotStore()
+    store = MemoryEventStore()
+    broken = Snapshot(
+        aggregate_type="counter", aggregate_id="c", decider_version=counter.version,
+        sequence=1, state=b'{"total":"not a number"',
+    )  # fmt: skip
+    await snapshots.put(broken)
+    event = NewEvent(event_id="e1", event_type="Added", event_version=1, payload=b'{"amount":2}')
+    await store.append("counter", "c", 0, [event])
+    handler = CommandHandler(store, snapshots=snapshots)
+    assert await handler.load(counter, "c") == (CounterState(total=2), 1)
+    assert [e.sequence for e in await handler.handle(counter, "c", Add(1))] == [2]
+
+
+class _FailingSnapshots(MemorySnapshotStore):
+    async def put(self, snapshot: Snapshot) -> None:
+        raise OSError("disk full")
+
+
+async def test_a_failing_snapshot_write_does_not_fail_the_committed_command(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = MemoryEventStore()
+    handler = CommandHandler(store, snapshots=_FailingSnapshots(), snapshot_every=2)
+    for _ in range(3):
+        await handler.handle(counter, "c", Add(1))
+    assert [e.sequence for e in await store.read_stream("counter", "c")] == [1, 2, 3]
+    assert "snapshot of counter/c not written" in caplog.text
+
+
 async def test_a_stale_cached_state_is_detected_by_the_store_and_the_command_retried() -> None:
     store = MemoryEventStore()
     mine, other_process = CommandHandler(store), CommandHandler(store)

@@ -16,6 +16,7 @@ never forces replays). States must be immutable (frozen Structs) for this to be 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
@@ -33,6 +34,8 @@ from ironstar.kernel.store import EventStore
 from ironstar.kernel.upcasters import Upcasters
 
 type AnyDecider = Decider[Any, Any, Any]
+
+_log = logging.getLogger(__name__)  # stdlib logging: the kernel imports no framework
 
 
 class CommandHandler:
@@ -210,7 +213,15 @@ class CommandHandler:
         initial = decider.initial_state()
         if snap is None or snap.decider_version != decider.version:
             return initial, 0  # a snapshot from other code is worse than none
-        return msgspec.json.decode(snap.state, type=type(initial)), snap.sequence
+        try:
+            return msgspec.json.decode(snap.state, type=type(initial)), snap.sequence
+        except msgspec.DecodeError:
+            # A snapshot is only a shortcut: an unreadable one must not fail the stream.
+            _log.warning(
+                "unreadable snapshot of %s/%s at sequence %d: replaying its events",
+                decider.aggregate_type, aggregate_id, snap.sequence,
+            )  # fmt: skip
+            return initial, 0
 
 
 async def _snapshot(
@@ -220,11 +231,16 @@ async def _snapshot(
     new_state: Any,
     new_version: int,
 ) -> None:
-    snap = Snapshot(
-        aggregate_type=decider.aggregate_type,
-        aggregate_id=aggregate_id,
-        decider_version=decider.version,
-        sequence=new_version,
-        state=msgspec.json.encode(new_state),
-    )
-    await snapshots.put(snap)
+    """Write a snapshot after a commit: a failure is logged, never raised (the command's
+    events are stored; failing it now would invite a retry of a command that succeeded)."""
+    try:
+        snap = Snapshot(
+            aggregate_type=decider.aggregate_type,
+            aggregate_id=aggregate_id,
+            decider_version=decider.version,
+            sequence=new_version,
+            state=msgspec.json.encode(new_state),
+        )
+        await snapshots.put(snap)
+    except Exception:
+        _log.exception("snapshot of %s/%s not written", decider.aggregate_type, aggregate_id)
