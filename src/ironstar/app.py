@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from ironstar.feature import Feature, FeatureParts, discover_features
 from ironstar.infra import EventBus, SqliteEventStore, SqliteSnapshotStore
+from ironstar.infra.outside_writes import wake_on_outside_writes
 from ironstar.infra.projections import ProjectionRunner
 from ironstar.infra.sessions import SessionStore
 from ironstar.kernel import CommandHandler, ConcurrencyError, EventStore, SnapshotStore
@@ -138,6 +139,13 @@ async def _lifespan(
         asyncio.create_task(job()) for part in parts for job in part.background
     ]
     jobs.append(asyncio.create_task(_sweep_sessions(services)))
+    every = services.settings.outside_writes_seconds
+    if every > 0 and isinstance(services.store, SqliteEventStore):
+        jobs.append(
+            asyncio.create_task(
+                wake_on_outside_writes(services.store, services.bus, every_seconds=every)
+            )
+        )
     log.info("ironstar.started", position=services.bus.position, dev=services.settings.dev)
     try:
         yield
