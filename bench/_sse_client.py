@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 import brotli
+import zstandard
 
 HOST = "127.0.0.1"
 PATCH = b"event: datastar-patch-elements"
@@ -106,6 +107,20 @@ def _decoder(encoding: str) -> Callable[[bytes], bytes]:
         return unbrotli
     if encoding == "gzip":
         return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress
+    if encoding == "zstd":
+        frames = [zstandard.ZstdDecompressor().decompressobj()]
+
+        def unzstd(data: bytes) -> bytes:
+            # One or more frames (RFC 8878): a new decoder for each one.
+            out = []
+            while data:
+                if frames[0].eof:
+                    frames[0] = zstandard.ZstdDecompressor().decompressobj()
+                out.append(frames[0].decompress(data))
+                data = frames[0].unused_data if frames[0].eof else b""
+            return b"".join(out)
+
+        return unzstd
     return bytes
 
 

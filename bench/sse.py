@@ -24,7 +24,9 @@ is the load generator (raw asyncio protocols on uvloop, see `_sse_client.py`).
 3. memory: server RSS per idle stream (2,000 streams), and RSS after each of 6 cycles
    of 2,000 connects + disconnects.
 4. compression (Ironstar only): 100 items toggled one at a time, 100 patches, bytes
-   on the wire for `br`, `gzip` and identity streams.
+   on the wire for `zstd`, `br`, `gzip` and identity streams.
+5. memory_zstd, fan_out_zstd (Ironstar only): the same with `Accept-Encoding: zstd`, as
+   Chromium and Firefox open their streams (memory on a fresh server of its own).
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ VENV_BIN = Path(sys.executable).parent
 # Stario needs its own venv (its dependencies are not Ironstar's); see bench/README.md.
 STARIO_PYTHON = Path(os.environ.get("STARIO_PYTHON", "/tmp/stario-venv/bin/python"))
 SERVERS = ("ironstar", "starlette_datastar", "stario", "floor", "ironstar_base")
-WORKLOADS = ("memory", "latency", "fan_out", "compression")
+WORKLOADS = ("memory", "latency", "fan_out", "compression", "memory_zstd", "fan_out_zstd")
 
 
 def free_port() -> int:
@@ -275,11 +277,13 @@ async def latency(  # noqa: PLR0917 - one workload, its knobs side by side
     }
 
 
-async def fan_out(port: int, subscribers: int, rounds: int) -> dict[str, object]:
+async def fan_out(
+    port: int, subscribers: int, rounds: int, encoding: str = "identity"
+) -> dict[str, object]:
     cookie = await new_session(port)
     tracker = Tracker()
     connect = time.perf_counter()
-    subs = await subscribe(port, cookie, subscribers, tracker=tracker)
+    subs = await subscribe(port, cookie, subscribers, encoding=encoding, tracker=tracker)
     connect = time.perf_counter() - connect
     gc.collect()
     gc.freeze()  # keep the generator's own GC passes over 5,000 protocols out of the timing
@@ -309,20 +313,22 @@ async def fan_out(port: int, subscribers: int, rounds: int) -> dict[str, object]
     }
 
 
-async def memory(port: int, proc: psutil.Process, streams: int, cycles: int) -> dict[str, object]:
+async def memory(
+    port: int, proc: psutil.Process, streams: int, cycles: int, encoding: str = "identity"
+) -> dict[str, object]:
     cookie = await new_session(port)
 
     def rss() -> int:
         value: int = proc.memory_info().rss
         return value
 
-    close_all(await subscribe(port, cookie, 200))  # warm-up: first-use allocations
+    close_all(await subscribe(port, cookie, 200, encoding=encoding))  # warm-up: first use
     await asyncio.sleep(1)
     before = rss()
     opened: list[int] = []
     after_cycle: list[int] = []
     for _ in range(cycles):
-        subs = await subscribe(port, cookie, streams)
+        subs = await subscribe(port, cookie, streams, encoding=encoding)
         await asyncio.sleep(1)
         opened.append(rss())
         close_all(subs)
@@ -348,7 +354,7 @@ async def compression(port: int, items: int, patches: int) -> dict[str, object]:
         await client.call("POST", "/api/todos", cookie, json.dumps({"input": f"todo {n}"}).encode())
     _, _, page = await client.call("GET", "/", cookie)
     ids = re.findall(rb'id="todo-([0-9a-f-]{36})"', page)[:items]
-    encodings = ["identity", "gzip", "br"]
+    encodings = ["identity", "gzip", "br", "zstd"]
     subs = {enc: (await subscribe(port, cookie, 1, encoding=enc))[0] for enc in encodings}
     start = {enc: (sub.wire_bytes, sub.patches) for enc, sub in subs.items()}
     for n in range(patches):
@@ -370,6 +376,7 @@ async def compression(port: int, items: int, patches: int) -> dict[str, object]:
         "bytes": sent,
         "ratio_br": sent["identity"] / sent["br"],
         "ratio_gzip": sent["identity"] / sent["gzip"],
+        "ratio_zstd": sent["identity"] / sent["zstd"],
     }
 
 
@@ -394,6 +401,14 @@ async def run(kind: str, quick: bool, workloads: set[str], rate: int) -> dict[st
             out["fan_out"] = await fan_out(port, 1000 if quick else 5000, 3 if quick else 7)
         if kind.startswith("ironstar") and "compression" in workloads:
             out["compression"] = await compression(port, 100, 100)
+        if kind.startswith("ironstar") and "fan_out_zstd" in workloads:
+            subscribers, rounds = (1000, 3) if quick else (5000, 7)
+            out["fan_out_zstd"] = await fan_out(port, subscribers, rounds, "zstd")
+    if kind.startswith("ironstar") and "memory_zstd" in workloads:
+        # On a fresh server of its own: streams as browsers open them (zstd), idle after
+        # their first patch.
+        with tempfile.TemporaryDirectory() as tmp, server(kind, Path(tmp)) as (port, proc):
+            out["memory_zstd"] = await memory(port, proc, 500 if quick else 2000, 1, "zstd")
     return out
 
 

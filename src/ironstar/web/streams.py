@@ -27,7 +27,7 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from ironstar.web.compression import StreamCompressor, negotiate
+from ironstar.web.compression import StreamCompressor, ZstdFrames, negotiate
 
 if TYPE_CHECKING:
     from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
@@ -185,6 +185,8 @@ class StreamHub:
     _open: set[Sink] = field(default_factory=set)
     _ticker: asyncio.Task[None] | None = None
     _framed: tuple[bytes, bytes] = (b"", b"")  # the last body and its HTTP/1.1 chunk
+    # The frames every zstd stream sends: a change is compressed once (web/compression.py).
+    zstd: ZstdFrames = field(default_factory=ZstdFrames)
 
     def frame(self, body: bytes) -> bytes:
         """`body` as one HTTP/1.1 chunk; a change's chunk is framed once for all streams."""
@@ -255,7 +257,7 @@ class EventStream(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         accept = dict(scope["headers"]).get(b"accept-encoding", b"").decode("latin-1")
-        compressor = negotiate(accept)
+        compressor = negotiate(accept, self._hub.zstd)
         headers = {
             "content-type": "text/event-stream",
             "cache-control": "no-cache",
