@@ -247,6 +247,19 @@ async def test_the_stack_returns_before_the_stream_runs_and_its_headers_stay() -
     assert seen == ["stack returned"]
 
 
+async def test_a_held_stream_keeps_only_what_the_server_put_in_its_scope() -> None:
+    """What the stack added (route, endpoint, path params, session state...) is let go."""
+    hub, topics, client = StreamHub(), Topics(), Client()
+    client.scope["state"] = {"session": object()}
+    server_keys = set(client.scope) - {"state"}
+    app = streaming_app(EventStream(SharedView(topics, "k", Views()), hub), [])
+    task = open_stream(app, client)
+    await until(lambda: client.bodies)
+    assert set(client.scope) == server_keys
+    client.leave()
+    await task
+
+
 async def test_a_closed_stream_leaves_no_garbage_cycle_behind() -> None:
     """Thousands of streams come and go: each must be freed by reference counting alone."""
     hub, topics, client = StreamHub(), Topics(), Client()

@@ -103,6 +103,7 @@ def test_stream_chunks_are_well_framed_and_written_without_the_servers_send(
         before = hub(live).direct_writes
         for n in range(5):
             add(live, cookie, f"item-{n}")
+        received = 0
         for sock, start in zip(socks, heads, strict=True):
             head, _, body = start.partition(b"\r\n\r\n")
             assert b"transfer-encoding: chunked" in head.lower()
@@ -110,7 +111,11 @@ def test_stream_chunks_are_well_framed_and_written_without_the_servers_send(
             assert all(e.startswith(b"event: datastar-patch-elements\n") for e in events)
             assert all(e.endswith(b"\n\n") for e in events)  # one whole event per chunk
             assert events[-1].count(b">item-") == 5  # the last one shows the whole list
-        assert hub(live).direct_writes - before >= 3 * 5
+            received += len(events) - 1  # the first (the view as it was) may predate `before`
+        # Every later event went straight to the transport (two adds close together may
+        # share one rendering, so there are at most 5 per stream, not always 5).
+        assert received >= 3
+        assert hub(live).direct_writes - before >= received
 
 
 def test_a_client_that_stops_reading_gets_the_latest_view_once_it_reads_again(

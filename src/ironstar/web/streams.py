@@ -343,6 +343,7 @@ class StreamingStarlette(Starlette):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        server_keys = scope.keys() - {"state"}
         held: list[Sink] = []
         scope[DETACH] = held  # a list, so a middleware that copies the scope still shares it
         try:
@@ -351,19 +352,24 @@ class StreamingStarlette(Starlette):
             # The scope outlives the stream; a sink left in it would hold the connection's
             # `send`, which holds the scope: cyclic garbage per closed stream.
             del scope[DETACH]
-        if held:  # a held stream needs nothing of its request (the session...) any more
-            scope.pop("state", None)
-        for sink in held:
-            # The stream runs here, in this frame, so an idle one keeps no other frame of
-            # ours alive: it waits for the disconnect; events arrive through the sink.
-            sink.start(send)
-            try:
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-            except asyncio.CancelledError:
-                if not sink.stopping:
-                    raise  # the server cancelled us: let it
-                sink.task.uncancel()
-            finally:
-                sink.leave()
-            await sink.finish()
+        if not held:
+            return
+        # A held stream needs nothing of its request any more: what the stack added to the
+        # scope (the session, route, path params, handlers...) goes, ~0.3 kB per stream.
+        for key in scope.keys() - server_keys:
+            del scope[key]
+        sink = held.pop()  # one response per request
+        del held, server_keys
+        # The stream runs here, in this frame, so an idle one keeps no other frame of ours
+        # alive: it waits for the disconnect; events arrive through the sink.
+        sink.start(send)
+        try:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+        except asyncio.CancelledError:
+            if not sink.stopping:
+                raise  # the server cancelled us: let it
+            sink.task.uncancel()
+        finally:
+            sink.leave()
+        await sink.finish()
