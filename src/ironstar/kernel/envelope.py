@@ -43,3 +43,10 @@ class StoredEvent(msgspec.Struct, frozen=True):
     payload: bytes  # raw JSON, decoded lazily by an EventCodec
     metadata: dict[str, str]
     created_at: str  # ISO-8601 UTC
+
+    def row(self) -> EventRow:
+        """This event as a catch-up row, what `read_all_rows` returns for it."""
+        return (
+            self.position, self.aggregate_type, self.aggregate_id, self.sequence,
+            self.event_type, self.event_version, self.payload,
+        )  # fmt: skip

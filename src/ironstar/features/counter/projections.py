@@ -6,6 +6,8 @@ Versions let streams tell whether a value changed since they last sent it, and l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ironstar.features.counter.domain import (
     GLOBAL_ID,
     Counter,
@@ -13,7 +15,7 @@ from ironstar.features.counter.domain import (
     global_counter,
     session_counter,
 )
-from ironstar.kernel import EventCodec, StoredEvent
+from ironstar.kernel import EventCodec, EventRow, StoredEvent
 
 
 class Counters:
@@ -28,19 +30,27 @@ class Counters:
         self._session_versions: dict[str, int] = {}
         self.position = 0
 
+    def apply_rows(self, rows: Sequence[EventRow]) -> None:
+        """A batch of counter rows, in order (the runner filters them by type)."""
+        global_type = global_counter.aggregate_type
+        for position, aggregate_type, owner, sequence, *_ in rows:
+            if aggregate_type == global_type:
+                if owner == GLOBAL_ID:
+                    self._global_position = position
+            else:  # retired events count here too
+                self._session_versions[owner] = sequence
+        for _, aggregate_type, owner, _, event in self._codec.decode_event_rows(rows):
+            if aggregate_type == global_type:
+                if owner == GLOBAL_ID:
+                    self._global = global_counter.evolve(self._global, event)
+            else:
+                self._sessions[owner] = session_counter.evolve(self.session(owner), event)
+        self.position = rows[-1][0]
+
     def apply(self, event: StoredEvent) -> None:
-        decoded = self._codec.decode(event)
-        if event.aggregate_type == global_counter.aggregate_type:
-            if event.aggregate_id == GLOBAL_ID:
-                if decoded is not None:  # None: an upcaster retired this event
-                    self._global = global_counter.evolve(self._global, decoded)
-                self._global_position = event.position
-        elif event.aggregate_type == session_counter.aggregate_type:
-            owner = event.aggregate_id
-            if decoded is not None:  # None: an upcaster retired this event
-                self._sessions[owner] = session_counter.evolve(self.session(owner), decoded)
-            self._session_versions[owner] = event.sequence
-        self.position = event.position
+        """One envelope (tests, tools): the same as a batch of one row."""
+        if event.aggregate_type in self.aggregate_types:
+            self.apply_rows([event.row()])
 
     @property
     def global_value(self) -> int:

@@ -7,8 +7,9 @@ Memory is bounded: one short deque of positions per aggregate type (and one for 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
-from ironstar.kernel import StoredEvent
+from ironstar.kernel import EventRow, StoredEvent
 
 BACKLOG = 50
 
@@ -22,12 +23,20 @@ class EventIndex:
         self.position = 0
         self._recent: dict[str | None, deque[int]] = {}
 
-    def apply(self, event: StoredEvent) -> None:
-        for key in (None, event.aggregate_type):
-            recent = self._recent.get(key)
+    def apply_rows(self, rows: Sequence[EventRow]) -> None:
+        every = self._recent.get(None)
+        if every is None:
+            every = self._recent[None] = deque(maxlen=self.backlog)
+        for position, aggregate_type, *_ in rows:
+            every.append(position)
+            recent = self._recent.get(aggregate_type)
             if recent is None:
-                recent = self._recent[key] = deque(maxlen=self.backlog)
-            recent.append(event.position)
+                recent = self._recent[aggregate_type] = deque(maxlen=self.backlog)
+            recent.append(position)
+
+    def apply(self, event: StoredEvent) -> None:
+        """One envelope (tests, tools): the same as a batch of one row."""
+        self.apply_rows([event.row()])
 
     def known_types(self) -> list[str]:
         return sorted(key for key in self._recent if key is not None)
