@@ -4,7 +4,7 @@ zstd, the first choice (Chromium and Firefox offer it), sends **each event as it
 frame** (RFC 8878: zstd data is one or more frames). A frame needs no state from the
 events before it, so one encoder serves every zstd stream of the process
 (`ZstdFrames`, owned by the `StreamHub`) and a shared view's change is compressed once
-for all its zstd streams, where a context per stream cost ~0.95 MB of memory and one
+for all its zstd streams, where a context per stream cost ~0.9 MB of memory and one
 compression per subscriber. Each frame carries its 4-byte checksum, and a stream holds
 those 4 bytes back until its next write (`Zstd`): the event's content is complete and
 decodes at once, and no write ends exactly on a frame's end, which httpx 0.28 and
