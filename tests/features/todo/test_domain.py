@@ -19,6 +19,7 @@ from ironstar.features.todo.domain import (
     TodoAdded,
     TodoCompleted,
     TodoDeleted,
+    TodoEvent,
     TodoList,
     TodoMoved,
     TodoNotFound,
@@ -90,3 +91,20 @@ def test_moving_reorders_the_list() -> None:
 
 def test_moving_out_of_range_is_refused() -> None:
     given(todo_list, TodoAdded("a", "x")).when(MoveTodo("a", 5)).then_error(InvalidText)
+
+
+def test_the_list_keeps_its_ids_in_step_with_its_items_through_every_event() -> None:
+    """`ids` is derived (lookups at C speed): each event must leave it matching the items."""
+    events: list[TodoEvent] = [
+        TodoAdded("a", "x"), TodoAdded("b", "y"), TodoAdded("c", "z"), TodoCompleted("b"),
+        TodoMoved("c", 0), TodoRenamed("a", "x2"), TodoReopened("b"), TodoCompleted("a"),
+        CompletedCleared(("a",)), TodoDeleted("c"), TodoAdded("d", "w"), TodoMoved("d", 0),
+    ]  # fmt: skip
+    state = TodoList()
+    for event in events:
+        state = todo_list.evolve(state, event)
+        assert state.ids == tuple(t.id for t in state.items)
+        assert all(state.index(t.id) == i for i, t in enumerate(state.items))
+    assert state == TodoList((Todo("d", "w"), Todo("b", "y")))  # ids out of equality
+    assert state.index("gone") is None
+    assert state.find("b") == Todo("b", "y")

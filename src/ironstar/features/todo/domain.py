@@ -130,9 +130,24 @@ class Todo:
 @dataclass(frozen=True, slots=True)
 class TodoList:
     items: tuple[Todo, ...] = field(default=())
+    # The items' ids in order: lookups by `tuple.index`, at C speed (a replay updates
+    # items of lists hundreds long). Derived, so out of equality and repr; `evolve`
+    # passes it on when the ids did not change, otherwise it is computed here.
+    ids: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.ids) != len(self.items):
+            object.__setattr__(self, "ids", tuple(t.id for t in self.items))
+
+    def index(self, todo_id: str) -> int | None:
+        try:
+            return self.ids.index(todo_id)
+        except ValueError:
+            return None
 
     def find(self, todo_id: str) -> Todo | None:
-        return next((t for t in self.items if t.id == todo_id), None)
+        i = self.index(todo_id)
+        return None if i is None else self.items[i]
 
     @property
     def active_count(self) -> int:
@@ -194,8 +209,7 @@ def _move(state: TodoList, todo_id: str, to_index: int) -> Sequence[TodoEvent]:
     _existing(state, todo_id)
     if not 0 <= to_index < len(state.items):
         raise InvalidText(f"Cannot move to position {to_index}.")
-    current = next(i for i, t in enumerate(state.items) if t.id == todo_id)
-    return [] if current == to_index else [TodoMoved(todo_id, to_index)]
+    return [] if state.index(todo_id) == to_index else [TodoMoved(todo_id, to_index)]
 
 
 # -- Evolve -----------------------------------------------------------------------------
@@ -203,7 +217,7 @@ def evolve(state: TodoList, event: TodoEvent) -> TodoList:
     items = state.items
     match event:
         case TodoAdded(todo_id, text):
-            return TodoList((*items, Todo(todo_id, text)))
+            return TodoList((*items, Todo(todo_id, text)), (*state.ids, todo_id))
         case TodoRenamed(todo_id, text):
             return _update(state, todo_id, text, None)
         case TodoCompleted(todo_id):
@@ -222,18 +236,19 @@ def evolve(state: TodoList, event: TodoEvent) -> TodoList:
 
 
 def _update(state: TodoList, todo_id: str, text: str | None, completed: bool | None) -> TodoList:
-    """The list with one item changed: found by a scan that stops at it, rebuilt by tuple
-    slicing (a replay folds hundreds of events into lists of hundreds of items)."""
+    """The list with one item changed, same ids (a replay folds hundreds of thousands of
+    these into lists hundreds long: found by `index`, rebuilt by slicing)."""
+    i = state.index(todo_id)
+    if i is None:
+        return state
     items = state.items
-    for i, t in enumerate(items):
-        if t.id == todo_id:
-            changed = Todo(
-                todo_id,
-                t.text if text is None else text,
-                t.completed if completed is None else completed,
-            )
-            return TodoList((*items[:i], changed, *items[i + 1 :]))
-    return state
+    t = items[i]
+    changed = Todo(
+        todo_id,
+        t.text if text is None else text,
+        t.completed if completed is None else completed,
+    )
+    return TodoList((*items[:i], changed, *items[i + 1 :]), state.ids)
 
 
 todo_list = FunctionDecider[TodoList, TodoCommand, TodoEvent](
