@@ -94,9 +94,10 @@ class Brotli:
     encoding = "br"
 
     def __init__(self) -> None:
-        # Quality 4, 256 kB window: ~720 kB per stream (quality 5 takes 1.5 MB whatever
-        # the window) for 94 B per fat patch instead of 67, and 40 % less CPU.
-        self._compressor = brotli.Compressor(quality=4, lgwin=18)
+        # Quality 3, 256 kB window: ~420 kB per stream (quality 4: ~720 kB, quality 5:
+        # 1.5 MB whatever the window) and a third less CPU than quality 4, for ~70 B more
+        # per fat patch (measured in `docs/architecture.md` → Streams).
+        self._compressor = brotli.Compressor(quality=3, lgwin=18)
 
     def compress(self, data: bytes) -> bytes:
         out: bytes = self._compressor.process(data) + self._compressor.flush()
