@@ -5,10 +5,13 @@ Appends made in the same event-loop iteration are gathered and handed over toget
 is queued, is committed right there on the loop thread (`inline=True`): a sequential
 caller then pays no thread hand-off (queue → writer thread → `call_soon_threadsafe`,
 ~0.2 ms), at the price of the loop waiting for that one fsync (which is what it
-would wait for anyway). Anything else goes to the writer thread: appends queue up
-while the previous transaction is fsyncing, the thread then takes everything queued
-(up to `max_batch`) and commits it in one `BEGIN IMMEDIATE` and one fsync, while the
-loop keeps preparing the next batch. A lock makes the two paths take turns on the
+would wait for anyway). A sequential caller (the task whose lone append was flushed
+last, appending again) goes further: its append is committed inside `submit`, so its
+future is done before it awaits and it makes no trip through the loop at all
+(`_commit_now`, in streaks of at most 2 ms). Anything else goes to the writer thread:
+appends queue up while the previous transaction is fsyncing, the thread then takes
+everything queued (up to `max_batch`) and commits it in one `BEGIN IMMEDIATE` and one
+fsync, while the loop keeps preparing the next batch. A lock makes the two paths take turns on the
 one connection. Each request is checked on its own (expected version, repeated ids), so a
 conflict fails only its caller. If the batch transaction fails anyway (a constraint
 we did not foresee, disk full...), it is rolled back and each request is retried in
@@ -17,8 +20,8 @@ its own transaction, so one bad request never fails the others.
 The writer remembers what it committed (each stream's last sequence, the last
 position), so an append normally runs no `SELECT`; an append expecting version 0 of a
 stream it does not know is taken to start a new stream. Both are only guesses,
-checked three ways: the connection's data version tells whether another connection (another
-process) committed since, and then the last position is re-read and the memory
+checked three ways: the connection's data version tells whether another connection
+(another process) committed since, and then the last position is re-read and the memory
 dropped if events were added; a version mismatch is re-checked with a `SELECT` before
 it is reported; and positions and sequences are inserted explicitly, so a stale guess
 hits the primary key or the `UNIQUE (aggregate_type, aggregate_id, sequence)`
