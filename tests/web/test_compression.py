@@ -131,6 +131,13 @@ def test_a_zstd_stream_holds_each_checksum_until_its_next_write() -> None:
     assert client.flush() == b""  # httpx checks the last frame is complete
 
 
+def test_a_zstd_stream_that_sent_nothing_still_ends_with_zstd_data() -> None:
+    tail = Zstd(ZstdFrames()).finish()
+    decoder = zstandard.ZstdDecompressor().decompressobj()
+    assert decoder.decompress(tail) == b""
+    assert decoder.eof
+
+
 def httpx_zstd() -> Any:
     from httpx._decoders import ZStandardDecoder
 

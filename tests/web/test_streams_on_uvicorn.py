@@ -7,6 +7,7 @@ import contextlib
 import logging
 import re
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -113,8 +114,12 @@ def test_stream_chunks_are_well_framed_and_written_without_the_servers_send(
             assert events[-1].count(b">item-") == 5  # the last one shows the whole list
             received += len(events) - 1  # the first (the view as it was) may predate `before`
         # Every later event went straight to the transport (two adds close together may
-        # share one rendering, so there are at most 5 per stream, not always 5).
+        # share one rendering, so there are at most 5 per stream, not always 5). The
+        # server thread counts a write just after making it: give it a moment to.
         assert received >= 3
+        deadline = time.monotonic() + 2
+        while hub(live).direct_writes - before < received and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert hub(live).direct_writes - before >= received
 
 

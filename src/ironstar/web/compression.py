@@ -77,17 +77,19 @@ class Zstd:
 
     def __init__(self, frames: ZstdFrames) -> None:
         self._frames = frames
-        self._held = b""  # the checksum of the last frame sent
+        self._held: bytes | None = None  # the checksum of the last frame sent, if any
 
     def compress(self, data: bytes) -> bytes:
         frame = self._frames.frame(data)
-        out = self._held + frame[:-_CHECKSUM]
+        out = frame[:-_CHECKSUM] if self._held is None else self._held + frame[:-_CHECKSUM]
         self._held = frame[-_CHECKSUM:]
         return out
 
     def finish(self) -> bytes:
+        """The last checksum; a stream that sent nothing ends with one empty frame, so its
+        body is still zstd data (an empty body is not)."""
         held, self._held = self._held, b""
-        return held
+        return self._frames.frame(b"") if held is None else held
 
 
 class Brotli:
