@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from ironstar.infra import SqliteEventStore
+from ironstar.kernel import NewEvent, uuid7
 from tests.conftest import LiveServer
 from tests.features.events.support import (
     DS,
@@ -154,3 +157,27 @@ def test_a_long_open_tail_trims_the_oldest_rows(
     assert {e.field("selector") for e in events if e.field("mode") == "remove"} == {
         "#event-rows > tr:nth-child(n+4)"
     }
+
+
+def test_an_event_another_process_appends_reaches_an_open_tail(
+    live: LiveServer, client: httpx.Client
+) -> None:
+    """Nothing in this server publishes it: the store watch notices the file changed."""
+    add(client, "mine")
+    last = position(client)
+    path = live.app.state.services.settings.database_path
+
+    async def append_elsewhere() -> None:
+        other = await SqliteEventStore.open(path)  # its own connections, like a process
+        event = NewEvent(
+            event_id=uuid7(), event_type="Probed", event_version=1, payload=b'{"text":"far"}'
+        )
+        await other.append("probe", uuid7(), 0, [event])
+        await other.close()
+
+    with client.stream("GET", "/api/events", headers={**DS, "last-event-id": str(last)}) as r:
+        events = parse(r.iter_lines())
+        asyncio.run(append_elsewhere())
+        arrived = next(events)  # a read timeout (5 s) if no wake-up came
+    assert arrived.id == str(last + 1)
+    assert "Probed" in arrived.elements
