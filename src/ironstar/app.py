@@ -15,7 +15,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ironstar.feature import Feature, FeatureParts, discover_features
-from ironstar.infra import EventBus, SqliteEventStore, SqliteSnapshotStore
+from ironstar.infra import EventBus, MemoryEventStore, SqliteEventStore, SqliteSnapshotStore
+from ironstar.infra.event_store.deferred import DeferredStore
 from ironstar.infra.outside_writes import wake_on_outside_writes
 from ironstar.infra.projections import ProjectionRunner
 from ironstar.infra.sessions import SessionStore
@@ -78,7 +79,7 @@ def create_app(
 def _services(
     settings: Settings, assets: Assets, features: Sequence[Feature], store: EventStore | None
 ) -> Services:
-    store = store or SqliteEventStore(settings.database_path, durable=settings.durable)
+    store = store or event_store(settings)
     bus = EventBus()
     snapshots = _snapshots(settings, store)
     nav = [f.nav for f in features if f.nav is not None]
@@ -99,6 +100,22 @@ def _services(
         streams=StreamHub(heartbeat_seconds=settings.heartbeat_seconds),
         topics=Topics(),
     )
+
+
+def event_store(settings: Settings, *, durable: bool | None = None) -> EventStore:
+    """The event log the settings name: PostgreSQL at `database_url` (opened by its first
+    call, on the server's loop), else the SQLite file in the data directory."""
+    if settings.database_url is None:
+        durable = settings.durable if durable is None else durable
+        return SqliteEventStore(settings.database_path, durable=durable)
+    try:
+        from ironstar.infra.event_store.postgres import PostgresEventStore
+    except ImportError as exc:  # psycopg comes with the extra
+        raise RuntimeError(
+            "IRONSTAR_DATABASE_URL needs the PostgreSQL driver: install 'ironstar[postgres]'"
+        ) from exc
+    url = settings.database_url
+    return DeferredStore(lambda: PostgresEventStore.open(url), name="postgresql")
 
 
 def _snapshots(settings: Settings, store: EventStore) -> SnapshotStore | None:
@@ -140,7 +157,7 @@ async def _lifespan(
     ]
     jobs.append(asyncio.create_task(_sweep_sessions(services)))
     every = services.settings.outside_writes_seconds
-    if every > 0 and isinstance(services.store, SqliteEventStore):
+    if every > 0 and not isinstance(services.store, MemoryEventStore):
         jobs.append(
             asyncio.create_task(
                 wake_on_outside_writes(services.store, services.bus, every_seconds=every)

@@ -52,16 +52,16 @@ def seed_demo(settings: Settings, *, events: int, seed: int) -> int:
         )
     seconds = time.perf_counter() - started
     console.print(
-        f"Seeded {written:,} events into {settings.database_path}"
+        f"Seeded {written:,} events into {_where(settings)}"
         f" in {seconds:.1f} s ({written / seconds:,.0f} events/s)"
     )
     return 0
 
 
 async def _seed(settings: Settings, events: int, seed: int, report: Callable[[int], None]) -> int:
+    from ironstar.app import event_store
     from ironstar.features.analytics.demo import DemoClock, DemoOwner, owner_ids, pick_weights
     from ironstar.features.todo.domain import todo_list
-    from ironstar.infra.event_store import SqliteEventStore
     from ironstar.kernel import CommandHandler, DomainError
 
     rng = random.Random(seed)  # noqa: S311 (demo data, repeatable from a seed)
@@ -71,7 +71,7 @@ async def _seed(settings: Settings, events: int, seed: int, report: Callable[[in
     ]
     weights = pick_weights(len(owners))
     clock = DemoClock(rng, events=events, end=datetime.now(UTC), span=DEMO_SPAN)
-    store = await SqliteEventStore.open(settings.database_path, durable=False)
+    store = event_store(settings, durable=False)
     commands = CommandHandler(store)
     written = 0
     # One command at a time per owner keeps its mirror exact; waiting on a lock (not
@@ -99,6 +99,11 @@ async def _seed(settings: Settings, events: int, seed: int, report: Callable[[in
     return written
 
 
+def _where(settings: Settings) -> str:
+    """The event log's place, for messages (a database URL may carry a password)."""
+    return "the PostgreSQL event log" if settings.database_url else str(settings.database_path)
+
+
 def _owners(events: int) -> int:
     return max(5, min(2_000, events // 150))
 
@@ -114,13 +119,14 @@ def rebuild_projections(settings: Settings, name: str | None) -> int:
 
 
 def _rebuild_analytics(settings: Settings, console: Console) -> None:
+    from ironstar.app import event_store
     from ironstar.infra.analytics import AnalyticsFollower, AnalyticsProjection
     from ironstar.infra.analytics.follower import SCAN_THRESHOLD
-    from ironstar.infra.event_store import SqliteEventStore
 
     async def run() -> tuple[int, float]:
-        store = await SqliteEventStore.open(settings.database_path, durable=False)
-        # This process only reads the store: the scanner is safe here (see the follower).
+        store = event_store(settings, durable=False)
+        # This process only reads the store: the scanner is safe here (see the follower);
+        # it reads a SQLite file, any other store goes through the port.
         follower = AnalyticsFollower(
             AnalyticsProjection(settings.analytics_path), store, scan_threshold=SCAN_THRESHOLD
         )
@@ -147,7 +153,7 @@ def _rebuild_sqlite_projections(settings: Settings, name: str | None, console: C
 
     The projections come from the features themselves (an app built, never started).
     """
-    from ironstar.app import create_app
+    from ironstar.app import create_app, event_store
     from ironstar.infra.rebuild_cli import run_rebuild
 
     app = create_app(settings)
@@ -156,7 +162,7 @@ def _rebuild_sqlite_projections(settings: Settings, name: str | None, console: C
     try:
         if name is None and not projections:
             return
-        run_rebuild(settings.database_path, projections, name, console)
+        run_rebuild(event_store(settings, durable=False), projections, name, console)
     finally:
         asyncio.run(services.store.close())
         services.sessions.close()

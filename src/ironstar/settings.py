@@ -31,6 +31,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_ttl_seconds: int = 14 * 24 * 3600
     # Snapshot a stream's state every N events (SQLite store only; 0 turns snapshots off).
     snapshot_every: int = 100
+    # postgresql://user:password@host/db: the event log lives in PostgreSQL (the
+    # `postgres` extra) instead of the SQLite file; sessions, projection checkpoints and
+    # analytics stay in the data directory.
+    database_url: str | None = None
     # How often to look for events other processes appended to the store file (say,
     # `ironstar seed-demo` next to the server), to wake live views; 0 turns it off.
     outside_writes_seconds: float = 0.2

@@ -1,13 +1,14 @@
-"""Wake the bus for events that other processes append to the store file.
+"""Wake the bus for events that other processes append to the store.
 
 The bus is woken by this process's own commits (`CommandHandler.on_committed`). Another
-process writing the same file, say `ironstar seed-demo` or a second server, commits
+process writing the same store, say `ironstar seed-demo` or a second server, commits
 without telling anyone, so live views would stay stale until the next local command.
-This task looks at the file's data version a few times a second (one `PRAGMA` on a
-reader connection) and, when it moved, publishes the last position: subscribers then
-read what they missed from the store, as after any wake-up. The bus ignores positions
-it has already seen, so this process's own commits cost one `MAX(position)` per poll
-at most.
+This task looks a few times a second and, when the log grew, publishes its last
+position: subscribers then read what they missed from the store, as after any wake-up.
+On a SQLite file it first asks the file's data version (one `PRAGMA` on a reader
+connection) and reads the last position only when that moved; on another store (say
+PostgreSQL) it reads the last position each time (one indexed `MAX`). The bus ignores
+positions it has already seen, so this process's own commits cost nothing more.
 """
 
 from __future__ import annotations
@@ -18,19 +19,20 @@ import structlog
 
 from ironstar.infra.bus import EventBus
 from ironstar.infra.event_store import SqliteEventStore
+from ironstar.kernel import EventStore
 
 log = structlog.get_logger(__name__)
 
 
-async def wake_on_outside_writes(
-    store: SqliteEventStore, bus: EventBus, *, every_seconds: float
-) -> None:
+async def wake_on_outside_writes(store: EventStore, bus: EventBus, *, every_seconds: float) -> None:
     """Runs until cancelled; a failing poll is logged and the next one tried."""
+    sqlite = store if isinstance(store, SqliteEventStore) else None
     seen: int | None = None
     while True:
         try:
-            version = store.data_version()
-            if version != seen:
+            if sqlite is None:
+                bus.publish(await store.last_position())
+            elif (version := sqlite.data_version()) != seen:
                 seen = version
                 bus.publish(await store.last_position())
         except Exception:

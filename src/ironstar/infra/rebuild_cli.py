@@ -1,6 +1,6 @@
 """`ironstar projections rebuild [NAME]`: replay the log into projections, with a progress bar.
 
-The lead wires this into the CLI; it only needs the database path and the projections.
+It needs the store (or the path of a SQLite store file) and the projections.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from ironstar.infra.bus import EventBus
 from ironstar.infra.event_store import SqliteEventStore
 from ironstar.infra.projections import Projection, ProjectionRunner, RebuildStats
+from ironstar.kernel import EventStore
 
 
 def run_rebuild(
-    db_path: Path,
+    source: Path | EventStore,
     projections: Sequence[Projection],
     name: str | None = None,
     console: Console | None = None,
@@ -28,7 +29,7 @@ def run_rebuild(
     known = {p.name for p in projections}
     if name is not None and name not in known:
         raise SystemExit(f"no projection named {name!r}; known: {', '.join(sorted(known))}")
-    stats = asyncio.run(_rebuild(db_path, projections, name, console))
+    stats = asyncio.run(_rebuild(source, projections, name, console))
     console.print(
         f"Rebuilt {name or 'all projections'}: {stats.events:,} events"
         f" in {stats.seconds:.2f} s ({stats.per_second:,.0f} events/s)"
@@ -37,9 +38,16 @@ def run_rebuild(
 
 
 async def _rebuild(
-    db_path: Path, projections: Sequence[Projection], name: str | None, console: Console
+    source: Path | EventStore,
+    projections: Sequence[Projection],
+    name: str | None,
+    console: Console,
 ) -> RebuildStats:
-    store = await SqliteEventStore.open(db_path, durable=False)
+    """Replay on this run's loop; the store is closed afterwards (one opened on first use,
+    such as PostgreSQL's, is opened here)."""
+    store = (
+        await SqliteEventStore.open(source, durable=False) if isinstance(source, Path) else source
+    )
     try:
         runner = ProjectionRunner(store, EventBus(), projections)
         columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
