@@ -16,6 +16,7 @@ import pytest
 from ironstar.app import create_app, event_store
 from ironstar.infra.event_store import PostgresEventStore
 from ironstar.infra.event_store.connection import open_connection
+from ironstar.infra.postgres_snapshots import PostgresSnapshotStore
 from ironstar.services import Services
 from ironstar.settings import Settings
 from tests.infra.store_contract import new
@@ -53,6 +54,20 @@ async def test_commands_are_stored_in_postgresql_and_survive_a_restart(
     await other.close()
     async with running(pg_settings) as services:
         assert await services.commands.load(counter, "c") == (CounterState(total=6), 3)
+
+
+@pytest.mark.postgres
+async def test_snapshots_are_kept_in_postgresql_too(pg_settings: Settings) -> None:
+    settings = msgspec.structs.replace(pg_settings, snapshot_every=2)
+    async with running(settings) as services:
+        assert isinstance(services.snapshots, PostgresSnapshotStore)
+        for amount in (1, 2, 3):
+            await services.commands.handle(counter, "c", Add(amount))
+    snapshots = PostgresSnapshotStore(settings.database_url or "")
+    stored = await snapshots.get("counter", "c")
+    await snapshots.close()
+    assert stored is not None
+    assert (stored.sequence, stored.state) == (2, b'{"total":3,"closed":false}')
 
 
 @pytest.mark.postgres

@@ -119,10 +119,16 @@ def event_store(settings: Settings, *, durable: bool | None = None) -> EventStor
 
 
 def _snapshots(settings: Settings, store: EventStore) -> SnapshotStore | None:
-    """A SQLite store keeps its snapshots in its own file; other stores go without."""
-    if settings.snapshot_every <= 0 or not isinstance(store, SqliteEventStore):
+    """Snapshots live beside the event log: in the SQLite file, or in PostgreSQL."""
+    if settings.snapshot_every <= 0:
         return None
-    return SqliteSnapshotStore(store.path)
+    if isinstance(store, SqliteEventStore):
+        return SqliteSnapshotStore(store.path)
+    if isinstance(store, DeferredStore) and settings.database_url is not None:
+        from ironstar.infra.postgres_snapshots import PostgresSnapshotStore
+
+        return PostgresSnapshotStore(settings.database_url)
+    return None
 
 
 def _routes(
