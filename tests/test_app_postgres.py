@@ -11,11 +11,14 @@ from contextlib import asynccontextmanager, closing
 
 import httpx
 import msgspec
+import psycopg
 import pytest
 
 from ironstar.app import create_app, event_store
+from ironstar.infra import EventBus
 from ironstar.infra.event_store import PostgresEventStore
 from ironstar.infra.event_store.connection import open_connection
+from ironstar.infra.outside_writes import wake_on_postgres_notifications
 from ironstar.infra.postgres_snapshots import PostgresSnapshotStore
 from ironstar.services import Services
 from ironstar.settings import Settings
@@ -28,7 +31,7 @@ DS = {"datastar-request": "true"}
 
 @pytest.fixture
 def pg_settings(settings: Settings, conninfo: str) -> Settings:  # noqa: F811 - the fixture
-    return msgspec.structs.replace(settings, database_url=conninfo, outside_writes_seconds=0.01)
+    return msgspec.structs.replace(settings, database_url=conninfo)
 
 
 @asynccontextmanager
@@ -84,14 +87,35 @@ async def test_the_todo_app_runs_on_postgresql(pg_settings: Settings) -> None:
 
 
 @pytest.mark.postgres
-async def test_an_append_by_another_process_wakes_the_app(pg_settings: Settings) -> None:
-    async with running(pg_settings) as services:
+async def test_an_append_by_another_process_wakes_the_app_at_once(pg_settings: Settings) -> None:
+    """Pushed by `NOTIFY` at commit: a poll every 30 s would miss the 5 s deadline."""
+    settings = msgspec.structs.replace(pg_settings, outside_writes_seconds=30.0)
+    async with running(settings) as services:
         start = services.bus.position
         async with services.bus.subscribe() as subscription:
-            other = await PostgresEventStore.open(pg_settings.database_url or "")
+            other = await PostgresEventStore.open(settings.database_url or "")
             await other.append("probe", "p", 0, [new()])  # nothing here publishes it
             await other.close()
             assert await asyncio.wait_for(subscription.wait(start), 5) == start + 1
+
+
+@pytest.mark.postgres
+async def test_the_listener_publishes_notified_positions_and_skips_foreign_ones(
+    conninfo: str,  # noqa: F811 - the fixture
+) -> None:
+    store = await PostgresEventStore.open(conninfo)
+    bus = EventBus()
+    listener = asyncio.create_task(wake_on_postgres_notifications(conninfo, store, bus))
+    async with bus.subscribe() as subscription:
+        await store.append("probe", "p", 0, [new(), new()])
+        assert await asyncio.wait_for(subscription.wait(0), 5) == 2
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as other:
+            await other.execute("SELECT pg_notify('ironstar_events', 'not a position')")
+            await other.execute("SELECT pg_notify('ironstar_events', '7')")
+        assert await asyncio.wait_for(subscription.wait(2), 5) == 7
+    assert not listener.done()  # a foreign payload did not end it
+    listener.cancel()
+    await store.close()
 
 
 def test_a_database_url_without_the_driver_is_a_clear_error(

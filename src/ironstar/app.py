@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from ironstar.feature import Feature, FeatureParts, discover_features
 from ironstar.infra import EventBus, MemoryEventStore, SqliteEventStore, SqliteSnapshotStore
 from ironstar.infra.event_store.deferred import DeferredStore
-from ironstar.infra.outside_writes import wake_on_outside_writes
+from ironstar.infra.outside_writes import wake_on_outside_writes, wake_on_postgres_notifications
 from ironstar.infra.projections import ProjectionRunner
 from ironstar.infra.sessions import SessionStore
 from ironstar.kernel import CommandHandler, ConcurrencyError, EventStore, SnapshotStore
@@ -162,13 +162,7 @@ async def _lifespan(
         asyncio.create_task(job()) for part in parts for job in part.background
     ]
     jobs.append(asyncio.create_task(_sweep_sessions(services)))
-    every = services.settings.outside_writes_seconds
-    if every > 0 and not isinstance(services.store, MemoryEventStore):
-        jobs.append(
-            asyncio.create_task(
-                wake_on_outside_writes(services.store, services.bus, every_seconds=every)
-            )
-        )
+    jobs += _outside_writes(services)
     log.info("ironstar.started", position=services.bus.position, dev=services.settings.dev)
     try:
         yield
@@ -184,6 +178,20 @@ async def _lifespan(
             await services.snapshots.close()
         services.sessions.close()
         log.info("ironstar.stopped")
+
+
+def _outside_writes(services: Services) -> list[asyncio.Task[None]]:
+    """The task that wakes the bus for other processes' appends: PostgreSQL notifies,
+    any other shared store is polled; an in-memory one has no other writer."""
+    settings, store, bus = services.settings, services.store, services.bus
+    every = settings.outside_writes_seconds
+    if every <= 0 or isinstance(store, MemoryEventStore):
+        return []
+    if settings.database_url is not None and isinstance(store, DeferredStore):
+        job = wake_on_postgres_notifications(settings.database_url, store, bus)
+    else:
+        job = wake_on_outside_writes(store, bus, every_seconds=every)
+    return [asyncio.create_task(job)]
 
 
 async def _conflict(request: Request, exc: Exception) -> Response:

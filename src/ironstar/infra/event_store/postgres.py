@@ -89,7 +89,11 @@ _ONE = f"SELECT {_COLUMNS} FROM events WHERE position = %s"
 _LAST = "SELECT COALESCE(MAX(position), 0) FROM events"
 
 _LOCK_HEAD = "SELECT position FROM event_head FOR UPDATE"
+# The head moves and every listener of `CHANNEL` hears the new last position, both at
+# commit (PostgreSQL delivers a transaction's notifications when it commits).
+CHANNEL = "ironstar_events"
 _ADVANCE_HEAD = "UPDATE event_head SET position = %s"
+_NOTIFY = f"SELECT pg_notify('{CHANNEL}', %s)"
 _VERSIONS = (
     "SELECT k.t, k.i, (SELECT MAX(sequence) FROM events"
     "  WHERE aggregate_type = k.t AND aggregate_id = k.i)"
@@ -293,6 +297,7 @@ class PostgresEventStore:
             if rows:
                 await cursor.execute(_INSERT, [list(column) for column in zip(*rows, strict=True)])
                 await cursor.execute(_ADVANCE_HEAD, (position,))
+                await cursor.execute(_NOTIFY, (str(position),))
         return results
 
     async def _connection(self) -> AsyncConnection[Any]:
