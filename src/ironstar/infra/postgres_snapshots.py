@@ -17,6 +17,7 @@ import psycopg
 import structlog
 from psycopg import AsyncConnection
 
+from ironstar.infra import snapshots
 from ironstar.kernel import Snapshot, StoreClosedError, utc_now_iso
 
 log = structlog.get_logger(__name__)
@@ -32,18 +33,9 @@ CREATE TABLE IF NOT EXISTS snapshots (
   PRIMARY KEY (aggregate_type, aggregate_id)
 )
 """
-_PUT = """
-INSERT INTO snapshots (aggregate_type, aggregate_id, decider_version, sequence, state, created_at)
-VALUES (%s, %s, %s, %s, %s, %s)
-ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET
-  decider_version = excluded.decider_version, sequence = excluded.sequence,
-  state = excluded.state, created_at = excluded.created_at
-WHERE excluded.sequence >= snapshots.sequence
-"""
-_GET = (
-    "SELECT decider_version, sequence, state FROM snapshots"
-    " WHERE aggregate_type = %s AND aggregate_id = %s"
-)
+# SQLite's statements with PostgreSQL's placeholders: one upsert, one rule.
+_PUT = snapshots.PUT.replace("?", "%s")
+_GET = snapshots.GET.replace("?", "%s")
 _SCHEMA_LOCK = 0x1E0_5CB  # serializes concurrent `CREATE TABLE IF NOT EXISTS`
 
 

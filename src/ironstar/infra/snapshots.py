@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 """
 
-_PUT = """
+# The upsert's `WHERE` is the older-never-replaces-newer rule (PostgreSQL uses it too).
+PUT = """
 INSERT INTO snapshots (aggregate_type, aggregate_id, decider_version, sequence, state, created_at)
 VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET
@@ -45,7 +46,7 @@ ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET
   state = excluded.state, created_at = excluded.created_at
 WHERE excluded.sequence >= snapshots.sequence
 """
-_GET = (
+GET = (
     "SELECT decider_version, sequence, state FROM snapshots"
     " WHERE aggregate_type = ? AND aggregate_id = ?"
 )
@@ -76,7 +77,7 @@ class SqliteSnapshotStore:
     async def get(self, aggregate_type: str, aggregate_id: str) -> Snapshot | None:
         with self._read_lock:
             self._check_open()
-            rows = self._reader.execute(_GET, (aggregate_type, aggregate_id)).fetchall()
+            rows = self._reader.execute(GET, (aggregate_type, aggregate_id)).fetchall()
         if not rows:
             return None
         version, sequence, state = cast("tuple[int, int, bytes]", rows[0])
@@ -105,7 +106,7 @@ class SqliteSnapshotStore:
         with self._write_lock:
             self._check_open()
             try:
-                self._writer.execute(_PUT, args)
+                self._writer.execute(PUT, args)
             except apsw.Error as exc:  # busy past the timeout, disk full...: skip this one
                 log.warning(
                     "snapshot.skipped",
