@@ -4,7 +4,6 @@ memory of stream versions and positions must never let a stale guess through."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
 
@@ -15,15 +14,6 @@ from ironstar.infra import SqliteEventStore
 from ironstar.infra.event_store._writer import Writer
 from ironstar.kernel import ConcurrencyError
 from tests.infra.store_contract import new
-
-
-@pytest.fixture
-async def pair(tmp_path: Path) -> AsyncIterator[tuple[SqliteEventStore, SqliteEventStore]]:
-    one = await SqliteEventStore.open(tmp_path / "e.db")
-    two = await SqliteEventStore.open(tmp_path / "e.db")
-    yield one, two
-    await one.close()
-    await two.close()
 
 
 async def _check_one_stream_and_positions(store: SqliteEventStore, stream: str) -> None:
