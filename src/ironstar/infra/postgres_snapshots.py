@@ -14,13 +14,10 @@ import asyncio
 from typing import Any
 
 import psycopg
-import structlog
 from psycopg import AsyncConnection
 
 from ironstar.infra import snapshots
-from ironstar.kernel import Snapshot, StoreClosedError, utc_now_iso
-
-log = structlog.get_logger(__name__)
+from ironstar.kernel import Snapshot, StoreClosedError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshots (
@@ -52,37 +49,15 @@ class PostgresSnapshotStore:
         conn = await self._connection()
         cursor = await conn.execute(_GET, (aggregate_type, aggregate_id))
         row = await cursor.fetchone()
-        if row is None:
-            return None
-        version, sequence, state = row
-        return Snapshot(
-            aggregate_type=aggregate_type,
-            aggregate_id=aggregate_id,
-            decider_version=version,
-            sequence=sequence,
-            state=bytes(state),
-        )
+        return None if row is None else snapshots.from_row(aggregate_type, aggregate_id, row)
 
     async def put(self, snapshot: Snapshot) -> None:
         """Store `snapshot` unless a newer one is stored; a database error is logged."""
         conn = await self._connection()
-        args = (
-            snapshot.aggregate_type,
-            snapshot.aggregate_id,
-            snapshot.decider_version,
-            snapshot.sequence,
-            snapshot.state,
-            utc_now_iso(),
-        )
         try:
-            await conn.execute(_PUT, args)
+            await conn.execute(_PUT, snapshots.put_args(snapshot))
         except psycopg.Error as exc:
-            log.warning(
-                "snapshot.skipped",
-                aggregate_type=snapshot.aggregate_type,
-                sequence=snapshot.sequence,
-                error=repr(exc),
-            )
+            snapshots.skipped(snapshot, exc)
 
     async def close(self) -> None:
         """Close the connection if one was opened. Idempotent."""

@@ -51,6 +51,41 @@ GET = (
     " WHERE aggregate_type = ? AND aggregate_id = ?"
 )
 
+
+def put_args(snapshot: Snapshot) -> tuple[str, str, int, int, bytes, str]:
+    """`PUT`'s parameters for `snapshot`, stamped now."""
+    return (
+        snapshot.aggregate_type,
+        snapshot.aggregate_id,
+        snapshot.decider_version,
+        snapshot.sequence,
+        snapshot.state,
+        utc_now_iso(),
+    )
+
+
+def from_row(aggregate_type: str, aggregate_id: str, row: tuple[int, int, bytes]) -> Snapshot:
+    """The snapshot of a `GET` row (decider_version, sequence, state)."""
+    version, sequence, state = row
+    return Snapshot(
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        decider_version=version,
+        sequence=sequence,
+        state=bytes(state),
+    )
+
+
+def skipped(snapshot: Snapshot, exc: Exception) -> None:
+    """A write that failed: logged and dropped (a later snapshot takes its place)."""
+    log.warning(
+        "snapshot.skipped",
+        aggregate_type=snapshot.aggregate_type,
+        sequence=snapshot.sequence,
+        error=repr(exc),
+    )
+
+
 # Long enough for the log's group commit (an fsync) to finish, short enough that a
 # command waiting on its snapshot is not held up for long when the lock stays taken.
 WRITE_BUSY_TIMEOUT_MS = 1000
@@ -80,14 +115,7 @@ class SqliteSnapshotStore:
             rows = self._reader.execute(GET, (aggregate_type, aggregate_id)).fetchall()
         if not rows:
             return None
-        version, sequence, state = cast("tuple[int, int, bytes]", rows[0])
-        return Snapshot(
-            aggregate_type=aggregate_type,
-            aggregate_id=aggregate_id,
-            decider_version=version,
-            sequence=sequence,
-            state=state,
-        )
+        return from_row(aggregate_type, aggregate_id, cast("tuple[int, int, bytes]", rows[0]))
 
     async def put(self, snapshot: Snapshot) -> None:
         """Store `snapshot` unless a newer one is stored; never raises for SQLite's sake
@@ -95,25 +123,12 @@ class SqliteSnapshotStore:
         await asyncio.to_thread(self._write, snapshot)
 
     def _write(self, snapshot: Snapshot) -> None:
-        args = (
-            snapshot.aggregate_type,
-            snapshot.aggregate_id,
-            snapshot.decider_version,
-            snapshot.sequence,
-            snapshot.state,
-            utc_now_iso(),
-        )
         with self._write_lock:
             self._check_open()
             try:
-                self._writer.execute(PUT, args)
+                self._writer.execute(PUT, put_args(snapshot))
             except apsw.Error as exc:  # busy past the timeout, disk full...: skip this one
-                log.warning(
-                    "snapshot.skipped",
-                    aggregate_type=snapshot.aggregate_type,
-                    sequence=snapshot.sequence,
-                    error=repr(exc),
-                )
+                skipped(snapshot, exc)
 
     async def close(self) -> None:
         """Close both connections (waiting for a write in progress). Idempotent."""
