@@ -30,6 +30,8 @@ import psycopg
 from psycopg import AsyncConnection, AsyncCursor
 from psycopg_pool import AsyncConnectionPool
 
+# The same request as the SQLite writer's: stream, expected version, events, a future.
+from ironstar.infra.event_store._writer import AppendRequest as _Append
 from ironstar.kernel import (
     ConcurrencyError,
     DuplicateEventError,
@@ -117,23 +119,6 @@ _encode = msgspec.json.encode
 _decode_metadata = msgspec.json.Decoder(dict[str, str]).decode
 
 
-class _Append:
-    __slots__ = ("aggregate_id", "aggregate_type", "events", "expected_version", "future")
-
-    def __init__(
-        self,
-        aggregate_type: str,
-        aggregate_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-    ) -> None:
-        self.aggregate_type = aggregate_type
-        self.aggregate_id = aggregate_id
-        self.expected_version = expected_version
-        self.events = events
-        self.future: asyncio.Future[list[StoredEvent]] = asyncio.get_running_loop().create_future()
-
-
 class PostgresEventStore:
     """Implements the `EventStore` port on one PostgreSQL schema; used from one event loop."""
 
@@ -175,7 +160,8 @@ class PostgresEventStore:
         self._check_open()
         if not events:
             return []
-        request = _Append(aggregate_type, aggregate_id, expected_version, events)
+        loop = asyncio.get_running_loop()
+        request = _Append(aggregate_type, aggregate_id, expected_version, events, loop)
         self._queue.append(request)
         if self._draining is None:
             # Starts on the next loop iteration: every append made in this one joins it.
