@@ -139,15 +139,18 @@ class Writer:
         usual (a burst of requests still shares one transaction). A streak of such
         commits is cut after `_STREAK_SECONDS`: that append goes through the loop, which
         lets other tasks run."""
-        if not self._inline or not self._queue.empty():
-            return False
         now = time.perf_counter()
         if self._streak_start is None:
             self._streak_start = now
             request.loop.call_soon(self._end_streak)
         elif now - self._streak_start > _STREAK_SECONDS:
             return False
-        if not self._lock.acquire(blocking=False):
+        return self._try_inline(request)
+
+    def _try_inline(self, request: AppendRequest) -> bool:
+        """Commit `request` on this thread and answer it, if the writer is free (nothing
+        queued, the lock not held); `False` leaves it to be queued."""
+        if not self._inline or not self._queue.empty() or not self._lock.acquire(blocking=False):
             return False
         try:
             result = self._commit_inline(request)
@@ -174,19 +177,8 @@ class Writer:
         if self._closed:
             _resolve([(req, _closed_error()) for req in batch])
             return
-        if (
-            self._inline
-            and len(batch) == 1
-            and self._queue.empty()
-            and self._lock.acquire(blocking=False)
-        ):
-            try:
-                result = self._commit_inline(batch[0])
-            finally:
-                self._lock.release()
-            if result is not None:
-                _resolve_one(batch[0], result)
-                return
+        if len(batch) == 1 and self._try_inline(batch[0]):
+            return
         self._queue.put(batch)
 
     def close(self) -> None:
@@ -319,13 +311,6 @@ class Writer:
         """
         position = self._position or 0
         known = self._versions
-        if guess and len(batch) == 1:  # a lone append, the usual case: no loop, no staging
-            req = batch[0]
-            key = (req.aggregate_type, req.aggregate_id)
-            if known.get(key, 0) == req.expected_version:
-                stored, req_rows = _stamp(req, position, utc_now_iso())
-                n = len(stored)
-                return [stored], [req_rows], {key: req.expected_version + n}, position + n
         staged: dict[Key, int] = {}
         results: list[Result] = []
         rows: list[list[Row]] = []
@@ -421,12 +406,9 @@ def _insert(conn: apsw.Cursor, rows: list[list[Row]]) -> None:
     a long append through multi-row INSERTs of up to `_CHUNK` rows, a fifth cheaper per
     row for a run of one stream, but dearer than `executemany` for rows spread over many
     streams (measured)."""
-    if len(rows) == 1 and len(rows[0]) == 1:
-        conn.execute(INSERT, rows[0][0])  # a lone command
-        return
     short = [row for req_rows in rows if len(req_rows) < _LONG for row in req_rows]
     if len(short) == 1:
-        conn.execute(INSERT, short[0])  # no executemany set-up
+        conn.execute(INSERT, short[0])  # a lone command: no executemany set-up
     elif short:
         conn.executemany(INSERT, short)
     for req_rows in rows:
